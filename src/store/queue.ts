@@ -1,0 +1,581 @@
+import { sql } from "kysely";
+import type { JobStatus } from "../engine/events.js";
+import type { JobOutcome } from "../engine/types.js";
+import type { Need, Plan } from "../pipeline/plan.js";
+import type { Db } from "./schema.js";
+import { writeTx, type Tx } from "./tx.js";
+import { pipelineResult, readiness } from "./readiness.js";
+import type { JobRow } from "./pipelines.js";
+
+/** A job handed to a runner. */
+export interface Lease {
+  jobId: number;
+  pipelineId: number;
+  projectId: number;
+  key: string;
+  attempt: number;
+  leaseExpiresAt: number;
+  queuedAt: number | null;
+}
+
+export interface RunnerAbilities {
+  runnerId: number;
+  labels: string[];
+  executors: string[];
+}
+
+const TERMINAL = ["success", "unstable", "failed", "canceled", "skipped", "manual"];
+
+function chunks<T>(xs: T[], n = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/**
+ * Moves every `created` job of a pipeline whose needs are settled to its next state (queued,
+ * manual, input or skipped), repeating until nothing changes, and closes the pipeline when
+ * all its jobs are done. Returns the pipeline's final status when it just finished.
+ */
+export async function advancePipeline(trx: Tx, pipelineId: number, plan?: Plan): Promise<string | null> {
+  const counts = await trx
+    .selectFrom("jobs")
+    .select(["status", sql<number>`count(*)`.as("n")])
+    .where("pipeline_id", "=", pipelineId)
+    .groupBy("status")
+    .execute();
+  const byStatus = new Map(counts.map((c) => [c.status, Number(c.n)]));
+  const now = Date.now();
+  if ((byStatus.get("created") ?? 0) > 0) {
+    const jobs = await trx
+      .selectFrom("jobs")
+      .select(["id", "key", "status", "allow_failure", "needs", "needs_mode", "when_", "input"])
+      .where("pipeline_id", "=", pipelineId)
+      .execute();
+    const byKey = new Map(jobs.map((j) => [j.key, j]));
+    const changes = new Map<number, { status: string; reason?: string; availableAt?: number }>();
+    for (let changed = true, guard = 0; changed && guard <= jobs.length; guard++) {
+      changed = false;
+      for (const j of jobs) {
+        if (j.status !== "created") continue;
+        const needs = (JSON.parse(j.needs) as Need[]).map((n) => {
+          const dep = byKey.get(n.job);
+          return dep ? { status: dep.status as JobStatus, allowFailure: dep.allow_failure === 1 } : undefined;
+        });
+        const r = readiness(
+          {
+            needs: [],
+            needsMode: j.needs_mode as "explicit",
+            when: j.when_ as "on_success",
+            hasInput: j.input !== null,
+          },
+          needs,
+        );
+        if (r.kind === "wait") continue;
+        changed = true;
+        if (r.kind === "skip") j.status = "skipped";
+        else if (r.kind === "manual") j.status = "manual";
+        else if (r.kind === "input") j.status = "input";
+        else j.status = "waiting";
+        let availableAt: number | undefined;
+        if (r.kind === "queue" && r.delayed) {
+          plan ??= await loadPlan(trx, pipelineId);
+          availableAt = now + (plan?.jobs.find((pj) => pj.id === j.key)?.startInMs ?? 0);
+        }
+        changes.set(Number(j.id), {
+          status: j.status,
+          ...(r.kind === "skip" ? { reason: r.reason } : {}),
+          availableAt,
+        });
+      }
+    }
+    const groups = new Map<string, number[]>();
+    for (const [id, c] of changes) {
+      if (c.reason || c.availableAt !== undefined) {
+        await trx
+          .updateTable("jobs")
+          .set({
+            status: c.status,
+            reason: c.reason ?? null,
+            available_at: c.availableAt ?? 0,
+            queued_at: c.status === "waiting" ? now : null,
+            finished_at: c.status === "skipped" ? now : null,
+          })
+          .where("id", "=", id)
+          .execute();
+        continue;
+      }
+      groups.set(c.status, [...(groups.get(c.status) ?? []), id]);
+    }
+    for (const [status, ids] of groups)
+      for (const part of chunks(ids))
+        await trx
+          .updateTable("jobs")
+          .set({ status, queued_at: status === "waiting" ? now : null })
+          .where("id", "in", part)
+          .execute();
+    byStatus.clear();
+    for (const j of jobs) byStatus.set(j.status, (byStatus.get(j.status) ?? 0) + 1);
+  }
+  const pending = ["created", "waiting", "running", "input"].some((s) => (byStatus.get(s) ?? 0) > 0);
+  if (pending) {
+    await trx
+      .updateTable("pipelines")
+      .set({ status: "running", finished_at: null })
+      .where("id", "=", pipelineId)
+      .where("status", "!=", "running")
+      .execute();
+    return null;
+  }
+  const all = await trx
+    .selectFrom("jobs")
+    .select(["status", "allow_failure"])
+    .where("pipeline_id", "=", pipelineId)
+    .execute();
+  const result =
+    pipelineResult(
+      all.map((j) => ({ status: j.status as JobStatus, allowFailure: j.allow_failure === 1 })),
+    ) ?? "success";
+  const updated = await trx
+    .updateTable("pipelines")
+    .set({ status: result, finished_at: now })
+    .where("id", "=", pipelineId)
+    .where("status", "in", ["running", "pending"])
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) > 0 ? result : null;
+}
+
+async function loadPlan(trx: Tx, pipelineId: number): Promise<Plan | undefined> {
+  const p = await trx.selectFrom("pipelines").select("plan").where("id", "=", pipelineId).executeTakeFirst();
+  return p?.plan ? (JSON.parse(p.plan) as Plan) : undefined;
+}
+
+function fits(job: { executor: string; labels: string }, r: RunnerAbilities): boolean {
+  if (job.executor !== "none" && !r.executors.includes(job.executor)) return false;
+  return (JSON.parse(job.labels) as string[]).every((l) => r.labels.includes(l));
+}
+
+/**
+ * Leases up to `max` queued jobs this runner can run, oldest first, for `leaseMs`.
+ * PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent leasers never wait on or take the same
+ * row. SQLite: one `BEGIN IMMEDIATE` transaction, so leasers are serialised.
+ */
+export async function leaseJobs(db: Db, r: RunnerAbilities, max: number, leaseMs: number): Promise<Lease[]> {
+  if (max <= 0) return [];
+  return writeTx(db, async (trx) => {
+    const now = Date.now();
+    let q = trx
+      .selectFrom("jobs")
+      .select(["id", "pipeline_id", "project_id", "key", "attempt", "executor", "labels", "queued_at"])
+      .where("status", "=", "waiting")
+      .where("available_at", "<=", now)
+      .orderBy("id")
+      .limit(Math.max(32, max * 4));
+    if (db.dialect === "postgres") q = q.forUpdate().skipLocked();
+    const candidates = (await q.execute()).filter((j) => fits(j, r)).slice(0, max);
+    if (candidates.length === 0) return [];
+    const expires = now + leaseMs;
+    const ids = candidates.map((c) => Number(c.id));
+    await trx
+      .updateTable("jobs")
+      .set({
+        status: "running",
+        runner_id: r.runnerId,
+        lease_expires_at: expires,
+        started_at: now,
+        finished_at: null,
+      })
+      .where("id", "in", ids)
+      .where("status", "=", "waiting")
+      .execute();
+    return candidates.map((c) => ({
+      jobId: Number(c.id),
+      pipelineId: Number(c.pipeline_id),
+      projectId: Number(c.project_id),
+      key: c.key,
+      attempt: c.attempt,
+      leaseExpiresAt: expires,
+      queuedAt: c.queued_at === null ? null : Number(c.queued_at),
+    }));
+  });
+}
+
+/** Answer to a heartbeat: `lost` when the runner no longer holds this attempt. */
+export type HeartbeatResult =
+  { kind: "ok"; leaseExpiresAt: number; cancel: boolean } | { kind: "lost"; status: string };
+
+/** Extends the lease of a job the runner holds. */
+export async function heartbeat(
+  db: Db,
+  runnerId: number,
+  jobId: number,
+  attempt: number,
+  leaseMs: number,
+): Promise<HeartbeatResult> {
+  const expires = Date.now() + leaseMs;
+  const res = await db.k
+    .updateTable("jobs")
+    .set({ lease_expires_at: expires })
+    .where("id", "=", jobId)
+    .where("runner_id", "=", runnerId)
+    .where("attempt", "=", attempt)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) === 1) {
+    const j = await db.k
+      .selectFrom("jobs")
+      .select("cancel_requested")
+      .where("id", "=", jobId)
+      .executeTakeFirst();
+    return { kind: "ok", leaseExpiresAt: expires, cancel: j?.cancel_requested === 1 };
+  }
+  const j = await db.k.selectFrom("jobs").select("status").where("id", "=", jobId).executeTakeFirst();
+  return { kind: "lost", status: j?.status ?? "gone" };
+}
+
+/** Why a finish report was refused. */
+export type FinishResult =
+  | { kind: "ok"; status: string; retried: boolean; pipelineId: number; pipelineFinished: string | null }
+  | { kind: "stale"; status: string };
+
+/**
+ * Records how a job attempt ended. Only the runner that holds the attempt may report it
+ * (a runner whose lease expired gets `stale`: its result never overwrites the retry's). A
+ * failure that the job's retry policy allows queues the next attempt.
+ */
+export async function finishJob(
+  db: Db,
+  runnerId: number | null,
+  jobId: number,
+  attempt: number,
+  outcome: Omit<JobOutcome, "durationMs"> & { durationMs?: number },
+): Promise<FinishResult> {
+  return writeTx(db, async (trx) => {
+    let q = trx.selectFrom("jobs").selectAll().where("id", "=", jobId);
+    if (db.dialect === "postgres") q = q.forUpdate();
+    const j = await q.executeTakeFirst();
+    if (!j) return { kind: "stale", status: "gone" };
+    if (j.status !== "running" || j.attempt !== attempt || (runnerId !== null && j.runner_id !== runnerId))
+      return { kind: "stale", status: j.status };
+    const now = Date.now();
+    const retry =
+      outcome.status === "failed" &&
+      outcome.retryable &&
+      j.attempt <= j.max_retries &&
+      j.cancel_requested === 0;
+    if (retry) {
+      await requeue(trx, j, `attempt ${j.attempt} failed${outcome.reason ? `: ${outcome.reason}` : ""}`, now);
+      return {
+        kind: "ok",
+        status: "waiting",
+        retried: true,
+        pipelineId: Number(j.pipeline_id),
+        pipelineFinished: null,
+      };
+    }
+    await trx
+      .updateTable("jobs")
+      .set({
+        status: outcome.status,
+        exit_code: outcome.exitCode ?? null,
+        reason: outcome.reason ?? null,
+        allow_failure: outcome.status === "failed" ? (outcome.allowedFailure ? 1 : 0) : j.allow_failure,
+        runner_id: null,
+        lease_expires_at: null,
+        finished_at: now,
+      })
+      .where("id", "=", jobId)
+      .execute();
+    const done = await advancePipeline(trx, Number(j.pipeline_id));
+    return {
+      kind: "ok",
+      status: outcome.status,
+      retried: false,
+      pipelineId: Number(j.pipeline_id),
+      pipelineFinished: done,
+    };
+  });
+}
+
+async function requeue(trx: Tx, j: JobRow, reason: string, now: number): Promise<void> {
+  await trx
+    .updateTable("jobs")
+    .set({
+      status: "waiting",
+      attempt: j.attempt + 1,
+      runner_id: null,
+      lease_expires_at: null,
+      queued_at: now,
+      started_at: null,
+      finished_at: null,
+      exit_code: null,
+      reason,
+      log_size: 0,
+    })
+    .where("id", "=", Number(j.id))
+    .execute();
+}
+
+/** What the lease reaper did. */
+export interface ReapResult {
+  retried: number[];
+  failed: number[];
+  pipelinesFinished: { id: number; status: string }[];
+}
+
+/** Reasons GitLab's `retry: when` uses for a lost runner; an empty list means any failure. */
+const LOST_REASONS = ["runner_system_failure", "stuck_or_timeout_failure", "unknown_failure", "always"];
+
+/**
+ * Finds running jobs whose lease expired (the runner crashed or lost the network) and
+ * either queues their next attempt, when the retry policy allows, or fails them with
+ * "runner lost".
+ */
+export async function reapExpiredLeases(db: Db, now = Date.now()): Promise<ReapResult> {
+  return writeTx(db, async (trx) => {
+    let q = trx
+      .selectFrom("jobs")
+      .selectAll()
+      .where("status", "=", "running")
+      .where("lease_expires_at", "<", now)
+      .limit(500);
+    if (db.dialect === "postgres") q = q.forUpdate().skipLocked();
+    const expired = await q.execute();
+    const out: ReapResult = { retried: [], failed: [], pipelinesFinished: [] };
+    const pipelines = new Set<number>();
+    for (const j of expired) {
+      const when = JSON.parse(j.retry_when) as string[];
+      const allowed = when.length === 0 || when.some((w) => LOST_REASONS.includes(w));
+      if (allowed && j.attempt <= j.max_retries && j.cancel_requested === 0) {
+        await requeue(trx, j, `runner lost during attempt ${j.attempt}`, now);
+        out.retried.push(Number(j.id));
+      } else {
+        await trx
+          .updateTable("jobs")
+          .set({
+            status: j.cancel_requested ? "canceled" : "failed",
+            reason: "runner lost",
+            runner_id: null,
+            lease_expires_at: null,
+            finished_at: now,
+          })
+          .where("id", "=", Number(j.id))
+          .execute();
+        out.failed.push(Number(j.id));
+        pipelines.add(Number(j.pipeline_id));
+      }
+    }
+    for (const p of pipelines) {
+      const done = await advancePipeline(trx, p);
+      if (done) out.pipelinesFinished.push({ id: p, status: done });
+    }
+    return out;
+  });
+}
+
+/**
+ * Cancels a pipeline: jobs not started become `canceled`; running ones are marked and their
+ * runner is told on its next heartbeat, then they end as `canceled`.
+ */
+export async function cancelPipeline(db: Db, pipelineId: number): Promise<boolean> {
+  return writeTx(db, async (trx) => {
+    const p = await trx
+      .selectFrom("pipelines")
+      .select("status")
+      .where("id", "=", pipelineId)
+      .executeTakeFirst();
+    if (!p || !["pending", "running"].includes(p.status)) return false;
+    const now = Date.now();
+    await trx
+      .updateTable("jobs")
+      .set({ status: "canceled", reason: "pipeline canceled", finished_at: now })
+      .where("pipeline_id", "=", pipelineId)
+      .where("status", "in", ["created", "waiting", "input", "manual"])
+      .execute();
+    await trx
+      .updateTable("jobs")
+      .set({ cancel_requested: 1 })
+      .where("pipeline_id", "=", pipelineId)
+      .where("status", "=", "running")
+      .execute();
+    const running = await trx
+      .selectFrom("jobs")
+      .select("id")
+      .where("pipeline_id", "=", pipelineId)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    if (!running)
+      await trx
+        .updateTable("pipelines")
+        .set({ status: "canceled", finished_at: now })
+        .where("id", "=", pipelineId)
+        .execute();
+    return true;
+  });
+}
+
+/** Cancels one job (queued, waiting for input or manual: at once; running: via its runner). */
+export async function cancelJob(db: Db, jobId: number): Promise<boolean> {
+  return writeTx(db, async (trx) => {
+    const j = await trx
+      .selectFrom("jobs")
+      .select(["status", "pipeline_id"])
+      .where("id", "=", jobId)
+      .executeTakeFirst();
+    if (!j) return false;
+    if (j.status === "running") {
+      await trx.updateTable("jobs").set({ cancel_requested: 1 }).where("id", "=", jobId).execute();
+      return true;
+    }
+    if (!["created", "waiting", "input"].includes(j.status)) return false;
+    await trx
+      .updateTable("jobs")
+      .set({ status: "canceled", reason: "canceled", finished_at: Date.now() })
+      .where("id", "=", jobId)
+      .execute();
+    await advancePipeline(trx, Number(j.pipeline_id));
+    return true;
+  });
+}
+
+/** Resets the jobs that (transitively) need `keys` back to `created`, so they run again. */
+async function resetDependents(trx: Tx, pipelineId: number, keys: Set<string>): Promise<void> {
+  const jobs = await trx
+    .selectFrom("jobs")
+    .select(["id", "key", "needs", "status"])
+    .where("pipeline_id", "=", pipelineId)
+    .execute();
+  const reset = new Set<number>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const j of jobs) {
+      if (keys.has(j.key)) continue;
+      if ((JSON.parse(j.needs) as Need[]).some((n) => keys.has(n.job))) {
+        keys.add(j.key);
+        if (TERMINAL.includes(j.status)) reset.add(Number(j.id));
+        changed = true;
+      }
+    }
+  }
+  for (const part of chunks([...reset]))
+    await trx
+      .updateTable("jobs")
+      .set({
+        status: "created",
+        reason: null,
+        exit_code: null,
+        started_at: null,
+        finished_at: null,
+        queued_at: null,
+        cancel_requested: 0,
+        decision: null,
+      })
+      .where("id", "in", part)
+      .execute();
+}
+
+/**
+ * Runs a finished job again as a new attempt; its dependents are reset to wait for it.
+ * Returns false when the job is not finished (409).
+ */
+export async function retryJob(db: Db, jobId: number): Promise<boolean> {
+  return writeTx(db, async (trx) => {
+    const j = await trx.selectFrom("jobs").selectAll().where("id", "=", jobId).executeTakeFirst();
+    if (!j || !["success", "unstable", "failed", "canceled", "skipped"].includes(j.status)) return false;
+    const plan = await loadPlan(trx, Number(j.pipeline_id));
+    const planJob = plan?.jobs.find((pj) => pj.id === j.key);
+    await requeue(trx, { ...j, cancel_requested: 0 }, "retried", Date.now());
+    await trx
+      .updateTable("jobs")
+      .set({
+        cancel_requested: 0,
+        allow_failure: planJob?.allowFailure ? 1 : 0,
+        decision: null,
+        status: j.input ? "input" : "waiting",
+      })
+      .where("id", "=", jobId)
+      .execute();
+    await resetDependents(trx, Number(j.pipeline_id), new Set([j.key]));
+    await advancePipeline(trx, Number(j.pipeline_id));
+    return true;
+  });
+}
+
+/** Retries every failed or canceled job of a finished pipeline. */
+export async function retryPipeline(db: Db, pipelineId: number): Promise<number> {
+  const failed = await db.k
+    .selectFrom("jobs")
+    .select("id")
+    .where("pipeline_id", "=", pipelineId)
+    .where("status", "in", ["failed", "canceled"])
+    .orderBy("idx")
+    .execute();
+  let n = 0;
+  for (const j of failed) if (await retryJob(db, Number(j.id))) n++;
+  return n;
+}
+
+/** Starts a `manual` job. */
+export async function playJob(db: Db, jobId: number): Promise<boolean> {
+  return writeTx(db, async (trx) => {
+    const j = await trx
+      .selectFrom("jobs")
+      .select(["status", "pipeline_id", "input"])
+      .where("id", "=", jobId)
+      .executeTakeFirst();
+    if (!j || j.status !== "manual") return false;
+    await trx
+      .updateTable("jobs")
+      .set({ status: j.input ? "input" : "waiting", queued_at: Date.now(), reason: null })
+      .where("id", "=", jobId)
+      .execute();
+    await advancePipeline(trx, Number(j.pipeline_id));
+    return true;
+  });
+}
+
+/** Answers a job's `input`: approved → queued with the decision; rejected → `canceled` ("aborted by X"). */
+export async function decideInput(
+  db: Db,
+  jobId: number,
+  approved: boolean,
+  by: string,
+  params: Record<string, string>,
+): Promise<boolean> {
+  return writeTx(db, async (trx) => {
+    const j = await trx
+      .selectFrom("jobs")
+      .select(["status", "pipeline_id"])
+      .where("id", "=", jobId)
+      .executeTakeFirst();
+    if (!j || j.status !== "input") return false;
+    const now = Date.now();
+    await trx
+      .updateTable("jobs")
+      .set(
+        approved
+          ? { status: "waiting", queued_at: now, decision: JSON.stringify({ approved, by, params }) }
+          : {
+              status: "canceled",
+              reason: `rejected by ${by}`,
+              finished_at: now,
+              decision: JSON.stringify({ approved, by, params }),
+            },
+      )
+      .where("id", "=", jobId)
+      .execute();
+    await advancePipeline(trx, Number(j.pipeline_id));
+    return true;
+  });
+}
+
+/** Jobs by status over all pipelines (for metrics). */
+export async function jobCounts(db: Db): Promise<Record<string, number>> {
+  const rows = await db.k
+    .selectFrom("jobs")
+    .select(["status", sql<number>`count(*)`.as("n")])
+    .where("status", "in", ["created", "waiting", "running", "input", "manual"])
+    .groupBy("status")
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
