@@ -333,6 +333,12 @@ export interface Job {
   matrix?: Record<string, string>;
   /** Jobs of one Jenkins `parallel` with `failFast true`: when one fails, the others are aborted. */
   failFastGroup?: string;
+  /**
+   * Jobs with the same key share one workspace, created by the first of them and not copied
+   * again (Jenkins stages on the pipeline's agent share its workspace). Absent: the job gets
+   * a fresh workspace of its own (GitLab).
+   */
+  workspace?: string;
   /** Display path of enclosing stages (Jenkins nested `stages`/`parallel`), outermost first. */
   parents?: string[];
   loc: SourceLocation;

@@ -1,0 +1,281 @@
+import { createWriteStream, promises as fs, type WriteStream } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline/promises";
+import type { RunEvent } from "../engine/events.js";
+import { LocalArtifactStore, LocalCacheStore } from "../engine/local-store.js";
+import { runPlan, workspaceRootFor } from "../engine/scheduler.js";
+import { selectJobs } from "../engine/select.js";
+import type { ExecutorRegistry, InputDecision, InputRequest, SecretResolver } from "../engine/types.js";
+import { parseAssignments, slugify } from "../engine/variables.js";
+import { ShellExecutor } from "../executors/shell.js";
+import type { LibrarySource } from "../pipeline/context.js";
+import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "../pipeline/diagnostics.js";
+import { loadPipeline, type LoadResult } from "../pipeline/load.js";
+import type { Plan } from "../pipeline/plan.js";
+import { CliError, EXIT } from "./errors.js";
+import { colours, LiveRenderer, PlainRenderer } from "./render.js";
+import type { PipelineFlags, RunFlags } from "./run.js";
+
+function assignments(pairs: string[], flag: string): Record<string, string> {
+  try {
+    return parseAssignments(pairs, flag);
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.USAGE, `write it as ${flag} NAME=value`);
+  }
+}
+
+async function libraries(flags: string[]): Promise<LibrarySource[]> {
+  if (flags.length === 0) return [];
+  const out: LibrarySource[] = [];
+  for (const f of flags) {
+    const eq = f.indexOf("=");
+    if (eq <= 0) throw new CliError(`--library "${f}" must be name=path or name=git-url`, EXIT.USAGE);
+    out.push({ name: f.slice(0, eq), source: f.slice(eq + 1) });
+  }
+  return out;
+}
+
+async function load(opts: PipelineFlags): Promise<{ result: LoadResult; projectDir: string; variables: Record<string, string> }> {
+  const projectDir = path.resolve(opts.cwd);
+  const stat = await fs.stat(projectDir).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new CliError(`project directory ${projectDir} does not exist`, EXIT.USAGE);
+  const variables = assignments(opts.variable, "--variable");
+  const result = await loadPipeline({
+    projectDir,
+    ...(opts.file ? { file: opts.file } : {}),
+    variables,
+    params: assignments(opts.param, "--param"),
+    libraries: await libraries(opts.library),
+  });
+  return { result, projectDir, variables };
+}
+
+function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
+  const c = colours(process.stderr);
+  for (const d of sortDiagnostics(diagnostics)) {
+    const text = formatDiagnostic(d);
+    const paint = d.severity === "error" ? c.red : d.severity === "warning" ? c.yellow : c.dim;
+    process.stderr.write(`${paint(text.split("\n")[0]!)}${text.includes("\n") ? `\n${text.split("\n").slice(1).join("\n")}` : ""}\n`);
+  }
+}
+
+/** Compiles and prints diagnostics; returns the plan or the exit code to stop with. */
+async function compiled(opts: PipelineFlags): Promise<{ plan: Plan; result: LoadResult; projectDir: string; variables: Record<string, string> } | number> {
+  const { result, projectDir, variables } = await load(opts);
+  printDiagnostics(result.diagnostics);
+  if (!result.plan || hasErrors(result.diagnostics)) {
+    const n = result.diagnostics.filter((d) => d.severity === "error").length;
+    process.stderr.write(`gantry: ${result.file ?? "pipeline"} is invalid (${n} error${n === 1 ? "" : "s"}); nothing was run\n`);
+    return EXIT.USAGE;
+  }
+  return { plan: result.plan, result, projectDir, variables };
+}
+
+export async function validateCommand(opts: PipelineFlags & { format: "text" | "json" }): Promise<number> {
+  const { result } = await load(opts);
+  const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+  if (opts.format === "json") {
+    process.stdout.write(`${JSON.stringify({ file: result.file, format: result.format, valid: errors === 0, diagnostics: sortDiagnostics(result.diagnostics) }, null, 2)}\n`);
+  } else {
+    printDiagnostics(result.diagnostics);
+    if (errors === 0) {
+      const jobs = result.plan?.jobs.length ?? 0;
+      process.stdout.write(`${result.file}: valid ${result.format} pipeline, ${jobs} job${jobs === 1 ? "" : "s"}\n`);
+    }
+  }
+  return errors === 0 ? EXIT.OK : EXIT.USAGE;
+}
+
+export async function planCommand(opts: PipelineFlags): Promise<number> {
+  const r = await compiled(opts);
+  if (typeof r === "number") return r;
+  process.stdout.write(`${JSON.stringify(r.plan, null, 2)}\n`);
+  return EXIT.OK;
+}
+
+export async function listCommand(opts: PipelineFlags): Promise<number> {
+  const r = await compiled(opts);
+  if (typeof r === "number") return r;
+  const rows = r.plan.jobs.map((j) => [j.stage, j.id, j.when, j.needsMode === "explicit" ? j.needs.map((n) => n.job).join(", ") : "(stage order)"]);
+  const head = ["STAGE", "JOB", "WHEN", "NEEDS"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  for (const row of [head, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
+  return EXIT.OK;
+}
+
+/** Credentials for local runs: `--secret ID=VALUE` and `GANTRY_SECRET_<ID>` environment variables. */
+function localSecrets(flags: Record<string, string>): { resolve: SecretResolver; values: string[] } {
+  const values = Object.values(flags);
+  return {
+    values,
+    resolve: async (id) => {
+      const v = flags[id] ?? process.env[`GANTRY_SECRET_${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`];
+      return v === undefined ? undefined : { kind: "secret", value: v };
+    },
+  };
+}
+
+async function nextRunId(stateDir: string): Promise<string> {
+  await fs.mkdir(path.join(stateDir, "runs"), { recursive: true });
+  const counter = path.join(stateDir, "runs", "last-id");
+  const last = Number(await fs.readFile(counter, "utf8").catch(() => "0")) || 0;
+  const id = String(last + 1);
+  await fs.writeFile(counter, id);
+  return id;
+}
+
+/** Per-job log files and the event log under `.gantry/runs/<id>/`. */
+class RunFiles {
+  private readonly logs = new Map<string, WriteStream>();
+  private readonly events: WriteStream;
+
+  constructor(private readonly dir: string) {
+    this.events = createWriteStream(path.join(dir, "events.jsonl"));
+  }
+
+  handle(e: RunEvent): void {
+    this.events.write(`${JSON.stringify(e)}\n`);
+    if (e.type !== "log") return;
+    let s = this.logs.get(e.jobId);
+    if (!s) {
+      s = createWriteStream(path.join(this.dir, `${slugify(e.jobId)}.log`));
+      this.logs.set(e.jobId, s);
+    }
+    s.write(`${e.text}\n`);
+  }
+
+  async close(): Promise<void> {
+    const all = [this.events, ...this.logs.values()];
+    await Promise.all(all.map((s) => new Promise<void>((r) => s.end(r))));
+  }
+}
+
+function approvals(flags: string[], plan: Plan): ((req: InputRequest, signal: AbortSignal) => Promise<InputDecision>) | undefined {
+  const approved = new Set(flags);
+  const user = os.userInfo().username;
+  return async (req, signal) => {
+    const job = plan.jobs.find((j) => j.id === req.jobId);
+    if (approved.has(req.jobId) || approved.has(req.jobName) || (job && approved.has(job.stage))) {
+      const params: Record<string, string> = {};
+      for (const p of req.parameters) params[p.name] = p.default ?? "";
+      return { approved: true, by: user, params };
+    }
+    if (!process.stdin.isTTY || !process.stderr.isTTY) {
+      process.stderr.write(`gantry: stage "${req.jobName}" asks "${req.message}"; approve it with --approve "${req.jobName}"\n`);
+      return { approved: false, by: "gantry", params: {} };
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question(`\n${req.message}\n[${req.ok}] y/N? `, { signal });
+      const params: Record<string, string> = {};
+      if (/^y(es)?$/i.test(answer.trim())) {
+        for (const p of req.parameters) {
+          const v = await rl.question(`${p.name}${p.default !== undefined ? ` [${p.default}]` : ""}: `, { signal });
+          params[p.name] = v.trim() || p.default || "";
+        }
+        return { approved: true, by: user, params };
+      }
+      return { approved: false, by: user, params };
+    } catch {
+      return { approved: false, by: user, params: {} };
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+async function executorsFor(plan: Plan, opts: RunFlags): Promise<ExecutorRegistry> {
+  const executors: ExecutorRegistry = { shell: new ShellExecutor() };
+  if (plan.jobs.some((j) => j.executor.kind === "docker") || plan.executor.kind === "docker") {
+    try {
+      const modulePath = "../executors/docker/index.js";
+      const m = (await import(modulePath)) as {
+        createDockerExecutor?: (o: { dockerSocket?: boolean }) => ExecutorRegistry["docker"];
+      };
+      if (m.createDockerExecutor) executors.docker = m.createDockerExecutor({ dockerSocket: opts.dockerSocket === true });
+    } catch {
+      // No docker executor in this build: jobs that need one fail with the shell executor's message.
+    }
+  }
+  return executors;
+}
+
+export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number> {
+  const r = await compiled(opts);
+  if (typeof r === "number") return r;
+  const { plan, projectDir, variables, result } = r;
+  const selection = selectJobs(plan, { jobs: opts.job, needs: opts.needs === true, manual: opts.manual });
+  if (selection.errors.length > 0) {
+    for (const e of selection.errors) process.stderr.write(`gantry: ${e}\n`);
+    return EXIT.USAGE;
+  }
+  const concurrency = opts.concurrency === undefined ? os.availableParallelism() : Number(opts.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a positive integer, not "${opts.concurrency}"`);
+
+  const stateDir = path.join(projectDir, ".gantry");
+  const runId = await nextRunId(stateDir);
+  const runDir = path.join(stateDir, "runs", runId);
+  await fs.mkdir(runDir, { recursive: true });
+  const secretFlags = assignments(opts.secret, "--secret");
+  const secrets = localSecrets(secretFlags);
+  const files = new RunFiles(runDir);
+  const ci = process.env.CI === "true" || process.env.CI === "1";
+  const c = colours(process.stdout);
+  const renderer = opts.json
+    ? undefined
+    : process.stdout.isTTY && !ci
+      ? new LiveRenderer(process.stdout, c)
+      : new PlainRenderer(process.stdout, c);
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write("\ngantry: cancelling (Ctrl-C again to exit at once)\n");
+      controller.abort();
+    } else {
+      process.exit(EXIT.CANCELED);
+    }
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+
+  const onEvent = (e: RunEvent) => {
+    files.handle(e);
+    if (opts.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+    else renderer!.handle(e);
+  };
+  try {
+    const executors = await executorsFor(plan, opts);
+    await Promise.all(Object.values(executors).map((x) => x?.reap?.().catch(() => 0)));
+    const outcome = await runPlan({
+      runId,
+      plan,
+      projectDir,
+      workspaceRoot: workspaceRootFor(stateDir, runId),
+      inPlace: opts.inPlace === true,
+      concurrency,
+      executors,
+      artifacts: new LocalArtifactStore(stateDir, runId),
+      cache: new LocalCacheStore(stateDir),
+      secrets: secrets.resolve,
+      extraEnv: variables,
+      maskValues: secrets.values,
+      jobIds: selection.ids,
+      manual: selection.manual,
+      git: result.git,
+      ...(approvals(opts.approve, plan) ? { approvals: approvals(opts.approve, plan)! } : {}),
+      onEvent,
+      signal: controller.signal,
+    });
+    await files.close();
+    if (!opts.inPlace) await fs.rm(workspaceRootFor(stateDir, runId), { recursive: true, force: true }).catch(() => undefined);
+    if (outcome.status === "canceled") return EXIT.CANCELED;
+    return outcome.status === "failed" ? EXIT.FAILED : EXIT.OK;
+  } finally {
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
+  }
+}

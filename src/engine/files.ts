@@ -1,0 +1,94 @@
+import { execFile } from "node:child_process";
+import { constants, promises as fs } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import picomatch from "picomatch";
+import { glob } from "tinyglobby";
+
+const run = promisify(execFile);
+
+/** Folders never copied into a workspace nor collected as artifacts. */
+const ALWAYS_EXCLUDED = [".git", ".gantry"];
+
+/**
+ * The files of a checkout that a job's workspace starts with: tracked files plus untracked
+ * files that are not ignored (what `git status` shows), relative to `dir`. Outside a git
+ * repository: every file but `.git/` and `.gantry/`.
+ */
+export async function listProjectFiles(dir: string): Promise<string[]> {
+  try {
+    const { stdout } = await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+      cwd: dir,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    const seen = new Set<string>();
+    for (const f of stdout.split("\0")) {
+      if (f && !ALWAYS_EXCLUDED.some((x) => f === x || f.startsWith(`${x}/`))) seen.add(f);
+    }
+    return [...seen];
+  } catch {
+    return glob(["**/*"], { cwd: dir, dot: true, ignore: ALWAYS_EXCLUDED.map((x) => `${x}/**`) });
+  }
+}
+
+/** Copies `files` (relative paths) from `from` to `to`, many at a time, cloning where the filesystem can. */
+export async function copyFiles(from: string, to: string, files: readonly string[]): Promise<number> {
+  const dirs = new Set<string>();
+  for (const f of files) dirs.add(path.dirname(f));
+  await Promise.all([...dirs].sort().map((d) => fs.mkdir(path.join(to, d), { recursive: true })));
+  let copied = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const f = files[next++]!;
+      try {
+        await fs.copyFile(path.join(from, f), path.join(to, f), constants.COPYFILE_FICLONE);
+        copied++;
+      } catch (err) {
+        // A tracked file deleted in the work tree, or a directory entry (submodule): skip it.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "ENOENT" && code !== "EISDIR" && code !== "ENOTDIR") throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(32, files.length) }, worker));
+  return copied;
+}
+
+/**
+ * Files under `dir` matching artifact-style patterns: globs (`**`, `*`), and directories
+ * (`path/` or `path`) meaning everything below them. `exclude` patterns remove files.
+ */
+export async function collectFiles(dir: string, patterns: readonly string[], exclude: readonly string[] = []): Promise<string[]> {
+  const expanded: string[] = [];
+  for (const raw of patterns) {
+    let p = raw.replace(/^\.\//, "");
+    if (p === "" || p === ".") p = "**";
+    const abs = path.join(dir, p);
+    const stat = await fs.stat(abs).catch(() => undefined);
+    if (stat?.isDirectory()) expanded.push(`${p.replace(/\/+$/, "")}/**`);
+    else expanded.push(p.replace(/\/+$/, ""));
+  }
+  if (expanded.length === 0) return [];
+  const found = await glob(expanded, {
+    cwd: dir,
+    dot: true,
+    onlyFiles: true,
+    ignore: ALWAYS_EXCLUDED.map((x) => `${x}/**`),
+    expandDirectories: false,
+  });
+  if (exclude.length === 0) return found.sort();
+  const isExcluded = picomatch(
+    exclude.flatMap((e) => {
+      const x = e.replace(/^\.\//, "").replace(/\/+$/, "");
+      return [x, `${x}/**`];
+    }),
+    { dot: true },
+  );
+  return found.filter((f) => !isExcluded(f)).sort();
+}
+
+/** Removes a directory tree; missing is fine. */
+export async function removeDir(dir: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}

@@ -1,0 +1,317 @@
+import path from "node:path";
+import type { GitInfo } from "../pipeline/git.js";
+import type { Job, Plan } from "../pipeline/plan.js";
+import type { EventListener, JobStatus, RunStatus } from "./events.js";
+import { listProjectFiles } from "./files.js";
+import { PIPELINE_POST_JOB_ID, runJob } from "./job-runner.js";
+import type { ArtifactStore, CacheStore, ExecutorRegistry, InputDecision, InputRequest, JobOutcome, SecretResolver } from "./types.js";
+import { slugify } from "./variables.js";
+
+export { PIPELINE_POST_JOB_ID };
+
+export interface RunOptions {
+  runId: string;
+  plan: Plan;
+  projectDir: string;
+  /** Where workspaces are created. */
+  workspaceRoot: string;
+  inPlace: boolean;
+  concurrency: number;
+  executors: ExecutorRegistry;
+  artifacts: ArtifactStore;
+  cache: CacheStore;
+  secrets: SecretResolver;
+  extraEnv: Record<string, string>;
+  maskValues: string[];
+  /** Ids of the jobs to run (from `selectJobs`); needs outside it count as met. */
+  jobIds: readonly string[];
+  /** Ids of manual jobs to play. */
+  manual: ReadonlySet<string>;
+  git?: GitInfo;
+  previousResult?: "SUCCESS" | "UNSTABLE" | "FAILURE" | "ABORTED";
+  approvals?: (req: InputRequest, signal: AbortSignal) => Promise<InputDecision>;
+  onEvent: EventListener;
+  signal: AbortSignal;
+}
+
+export interface JobRecord {
+  status: JobStatus;
+  attempts: number;
+  durationMs: number;
+  reason?: string;
+  exitCode?: number | null;
+  allowedFailure: boolean;
+  /** An upstream job failed: `on_success` dependents are skipped, `on_failure` ones run. */
+  upstreamFailed: boolean;
+}
+
+export interface RunResult {
+  status: RunStatus;
+  durationMs: number;
+  jobs: Map<string, JobRecord>;
+}
+
+/**
+ * Runs a plan's jobs as a DAG: a job starts the moment its needs are met (not in stage
+ * waves), at most `concurrency` at a time, in plan order among the ready ones. Jobs without
+ * `needs` wait for every earlier stage because frontends list those jobs as their needs.
+ */
+export async function runPlan(o: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const { plan } = o;
+  const selected = new Set(o.jobIds);
+  const jobs = plan.jobs.filter((j) => selected.has(j.id));
+  const order = new Map(jobs.map((j, i) => [j.id, i]));
+  const records = new Map<string, JobRecord>();
+  const deps = new Map<string, string[]>();
+  const dependents = new Map<string, string[]>();
+  const remaining = new Map<string, number>();
+  for (const j of jobs) {
+    const d = [...new Set(j.needs.map((n) => n.job).filter((id) => selected.has(id)))];
+    deps.set(j.id, d);
+    remaining.set(j.id, d.length);
+    for (const x of d) dependents.set(x, [...(dependents.get(x) ?? []), j.id]);
+    records.set(j.id, { status: "created", attempts: 0, durationMs: 0, allowedFailure: false, upstreamFailed: false });
+  }
+  o.onEvent({ type: "run.started", runId: o.runId, time: started, jobs: jobs.map((j) => ({ id: j.id, name: j.name, stage: j.stage })) });
+
+  const projectFiles = o.inPlace ? [] : await listProjectFiles(o.projectDir);
+  const controllers = new Map<string, AbortController>();
+  const ready: Job[] = [];
+  let running = 0;
+  let finished = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+
+  const status = (j: Job, s: JobStatus, attempt: number, extra: Partial<JobRecord> & { durationMs?: number } = {}) => {
+    const rec = records.get(j.id)!;
+    Object.assign(rec, extra, { status: s });
+    o.onEvent({
+      type: "job.status",
+      runId: o.runId,
+      jobId: j.id,
+      attempt,
+      status: s,
+      time: Date.now(),
+      ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+      ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}),
+      ...(extra.durationMs !== undefined ? { durationMs: extra.durationMs } : {}),
+      ...(extra.allowedFailure ? { allowedFailure: true } : {}),
+    });
+  };
+
+  const currentResult = (): "SUCCESS" | "UNSTABLE" | "FAILURE" => {
+    let r: "SUCCESS" | "UNSTABLE" | "FAILURE" = "SUCCESS";
+    for (const rec of records.values()) {
+      if (rec.status === "failed" && !rec.allowedFailure) return "FAILURE";
+      if (rec.status === "unstable") r = "UNSTABLE";
+    }
+    return r;
+  };
+
+  const finish = (j: Job) => {
+    finished++;
+    for (const d of dependents.get(j.id) ?? []) {
+      const left = remaining.get(d)! - 1;
+      remaining.set(d, left);
+      if (left === 0) enqueue(jobsById.get(d)!);
+    }
+    pump();
+    if (finished === jobs.length) resolveDone();
+  };
+
+  const jobsById = new Map(jobs.map((j) => [j.id, j]));
+
+  const failFast = (j: Job) => {
+    if (!j.failFastGroup) return;
+    for (const other of jobs) {
+      if (other.id === j.id || other.failFastGroup !== j.failFastGroup) continue;
+      controllers.get(other.id)?.abort();
+    }
+  };
+
+  const enqueue = (j: Job) => {
+    const upstreamFailed = (deps.get(j.id) ?? []).some((d) => {
+      const r = records.get(d)!;
+      return r.upstreamFailed || (r.status === "failed" && !r.allowedFailure) || r.status === "canceled";
+    });
+    const rec = records.get(j.id)!;
+    rec.upstreamFailed = upstreamFailed;
+    const skip = (reason: string) => {
+      status(j, "skipped", 0, { reason });
+      finish(j);
+    };
+    if (o.signal.aborted) {
+      status(j, "canceled", 0, { reason: "cancelled" });
+      finish(j);
+      return;
+    }
+    if (j.failFastGroup && jobs.some((x) => x.failFastGroup === j.failFastGroup && records.get(x.id)!.status === "failed")) {
+      status(j, "canceled", 0, { reason: "another parallel branch failed (failFast)" });
+      finish(j);
+      return;
+    }
+    switch (j.when) {
+      case "on_success":
+        if (upstreamFailed) return skip("a job it needs failed");
+        break;
+      case "on_failure":
+        if (!upstreamFailed) return skip("when: on_failure and nothing failed");
+        break;
+      case "manual":
+        if (!o.manual.has(j.id)) {
+          status(j, "manual", 0, { reason: "manual job: play it with --manual" });
+          finish(j);
+          return;
+        }
+        if (upstreamFailed) return skip("a job it needs failed");
+        break;
+      case "delayed":
+        if (upstreamFailed) return skip("a job it needs failed");
+        status(j, "waiting", 0, { reason: `delayed by ${j.startInMs ?? 0}ms` });
+        setTimeout(() => {
+          ready.push(j);
+          pump();
+        }, j.startInMs ?? 0);
+        return;
+      case "always":
+        break;
+    }
+    ready.push(j);
+  };
+
+  const start = (j: Job, attempt: number) => {
+    running++;
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    o.signal.addEventListener("abort", onAbort, { once: true });
+    controllers.set(j.id, ac);
+    status(j, "running", attempt);
+    void runJob({
+      runId: o.runId,
+      plan,
+      job: j,
+      attempt,
+      projectDir: o.projectDir,
+      workspaceRoot: o.workspaceRoot,
+      inPlace: o.inPlace,
+      executors: o.executors,
+      artifacts: o.artifacts,
+      cache: o.cache,
+      secrets: o.secrets,
+      extraEnv: { ...o.extraEnv },
+      maskValues: o.maskValues,
+      ...(o.previousResult ? { previousResult: o.previousResult } : {}),
+      ...(o.git ? { git: o.git } : {}),
+      currentResult: currentResult(),
+      projectFiles,
+      ...(o.approvals ? { approvals: o.approvals } : {}),
+      onEvent: o.onEvent,
+      signal: ac.signal,
+    }).then((out: JobOutcome) => {
+      o.signal.removeEventListener("abort", onAbort);
+      controllers.delete(j.id);
+      running--;
+      const rec = records.get(j.id)!;
+      rec.attempts = attempt;
+      if (out.status === "failed" && out.retryable && attempt <= j.retry.max && !o.signal.aborted) {
+        status(j, "failed", attempt, { reason: `${out.reason ?? "failed"}; retrying`, durationMs: out.durationMs });
+        start(j, attempt + 1);
+        return;
+      }
+      status(j, out.status, attempt, {
+        durationMs: out.durationMs,
+        allowedFailure: out.allowedFailure,
+        ...(out.reason !== undefined ? { reason: out.reason } : {}),
+        ...(out.exitCode !== undefined ? { exitCode: out.exitCode } : {}),
+      });
+      if (out.status === "failed" && !out.allowedFailure) failFast(j);
+      finish(j);
+    });
+  };
+
+  const pump = () => {
+    if (ready.length > 1) ready.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    while (running < o.concurrency && ready.length > 0) start(ready.shift()!, 1);
+  };
+
+  for (const j of jobs) status(j, "waiting", 0);
+  for (const j of jobs) if (remaining.get(j.id) === 0) enqueue(j);
+  pump();
+  if (jobs.length === 0) resolveDone();
+  await done;
+
+  let result = currentResult();
+  if (hasPost(plan)) {
+    const postOutcome = await runPipelinePost(o, result, projectFiles);
+    if (postOutcome === "failed") result = "FAILURE";
+  }
+  const runStatus: RunStatus = o.signal.aborted
+    ? "canceled"
+    : result === "FAILURE"
+      ? "failed"
+      : result === "UNSTABLE"
+        ? "unstable"
+        : "success";
+  const durationMs = Date.now() - started;
+  o.onEvent({ type: "run.finished", runId: o.runId, status: runStatus, time: Date.now(), durationMs });
+  return { status: runStatus, durationMs, jobs: records };
+}
+
+function hasPost(plan: Plan): boolean {
+  return Object.values(plan.post).some((steps) => steps && steps.length > 0);
+}
+
+/** The pipeline-level `post` runs as a job of its own whose result starts as the pipeline's. */
+async function runPipelinePost(
+  o: RunOptions,
+  result: "SUCCESS" | "UNSTABLE" | "FAILURE",
+  projectFiles: string[],
+): Promise<JobOutcome["status"]> {
+  const job: Job = {
+    id: PIPELINE_POST_JOB_ID,
+    name: "Post Actions",
+    stage: o.plan.stages[o.plan.stages.length - 1] ?? "post",
+    needsMode: "explicit",
+    needs: [],
+    artifactsFrom: [],
+    when: "always",
+    allowFailure: false,
+    retry: { max: 0, when: [] },
+    variables: o.plan.variables,
+    executor: o.plan.executor,
+    steps: [],
+    afterSteps: [],
+    post: o.plan.post,
+    cache: [],
+    workspace: "pipeline",
+    loc: { file: o.plan.file, line: 0, column: 0 },
+  };
+  const out = await runJob({
+    runId: o.runId,
+    plan: o.plan,
+    job,
+    attempt: 1,
+    projectDir: o.projectDir,
+    workspaceRoot: o.workspaceRoot,
+    inPlace: o.inPlace,
+    executors: o.executors,
+    artifacts: o.artifacts,
+    cache: o.cache,
+    secrets: o.secrets,
+    extraEnv: { ...o.extraEnv },
+    maskValues: o.maskValues,
+    ...(o.previousResult ? { previousResult: o.previousResult } : {}),
+    ...(o.git ? { git: o.git } : {}),
+    currentResult: result,
+    projectFiles,
+    onEvent: o.onEvent,
+    signal: o.signal,
+  });
+  return out.status;
+}
+
+/** Where a run's workspaces live under the state directory. */
+export function workspaceRootFor(stateDir: string, runId: string): string {
+  return path.join(stateDir, "builds", slugify(runId));
+}

@@ -1,0 +1,97 @@
+import type { GitInfo } from "../pipeline/git.js";
+import type { ExecutorSpec, Job, Plan } from "../pipeline/plan.js";
+import type { Executor } from "../executors/executor.js";
+import type { EventListener, JobStatus } from "./events.js";
+
+/** Picks the executor for a job's `ExecutorSpec`. */
+export type ExecutorRegistry = Partial<Record<ExecutorSpec["kind"], Executor>>;
+
+/** A secret as stored by Gantry: a plain secret, or a username/password pair, or a file's bytes. */
+export type SecretValue = { kind: "secret"; value: string } | { kind: "usernamePassword"; username: string; password: string } | { kind: "file"; value: string };
+
+/** Resolves credentials referenced by the pipeline; undefined when unknown. */
+export type SecretResolver = (id: string) => Promise<SecretValue | undefined>;
+
+/**
+ * Where a job's outputs go and where its inputs come from. Locally a folder under
+ * `.gantry/runs/<id>/`; on a runner, the server over HTTP.
+ */
+export interface ArtifactStore {
+  /** Stores files (paths relative to `fromDir`) as the artifacts of `jobId`. */
+  putArtifacts(jobId: string, fromDir: string, files: string[]): Promise<void>;
+  /** Copies the artifacts of `jobId` into `toDir`; returns how many files (0 when none). */
+  getArtifacts(jobId: string, toDir: string): Promise<number>;
+  putStash(name: string, fromDir: string, files: string[]): Promise<void>;
+  /** Returns false when no stash of that name exists. */
+  getStash(name: string, toDir: string): Promise<boolean>;
+  /** Dotenv report variables of a finished job (GitLab `artifacts: reports: dotenv`). */
+  putDotenv(jobId: string, vars: Record<string, string>): Promise<void>;
+  getDotenv(jobId: string): Promise<Record<string, string>>;
+}
+
+/** Stores and restores caches (GitLab `cache:`), keyed by the expanded key. */
+export interface CacheStore {
+  restore(key: string, toDir: string): Promise<boolean>;
+  save(key: string, fromDir: string, files: string[]): Promise<void>;
+}
+
+export interface InputRequest {
+  jobId: string;
+  jobName: string;
+  message: string;
+  ok: string;
+  submitter?: string;
+  parameters: { name: string; type: string; default?: string; choices?: string[] }[];
+}
+
+export interface InputDecision {
+  approved: boolean;
+  by: string;
+  /** Values for the input's parameters, exposed to the job as variables. */
+  params: Record<string, string>;
+}
+
+/** Everything needed to run one job of a plan (the unit a runner leases from the server). */
+export interface JobRunContext {
+  runId: string;
+  plan: Plan;
+  job: Job;
+  attempt: number;
+  /** The source checkout the workspace is copied from. */
+  projectDir: string;
+  /** Where the job's workspace is created (`<workspaceRoot>/<slug>`), or the project itself with `inPlace`. */
+  workspaceRoot: string;
+  inPlace: boolean;
+  executors: ExecutorRegistry;
+  artifacts: ArtifactStore;
+  cache: CacheStore;
+  secrets: SecretResolver;
+  /** Variables added by the caller (e.g. CI_PIPELINE_ID from the server); override the plan's. */
+  extraEnv: Record<string, string>;
+  /** Values that must be masked in every output, besides masked variables and credentials. */
+  maskValues: string[];
+  /** Result of the previous run of the same pipeline, for Jenkins `changed`/`fixed`/`regression`. */
+  previousResult?: "SUCCESS" | "UNSTABLE" | "FAILURE" | "ABORTED";
+  /** The checkout's git state, for conditions (`branch`, `changeset`) and `GIT_*` variables. */
+  git?: GitInfo;
+  /** The pipeline's result so far (Jenkins `currentBuild.currentResult`). */
+  currentResult?: "SUCCESS" | "UNSTABLE" | "FAILURE";
+  /** Files of the project to copy into a fresh workspace, when the caller already listed them. */
+  projectFiles?: string[];
+  /** Asked when the job has an `input`; absent means inputs are refused. */
+  approvals?: (req: InputRequest, signal: AbortSignal) => Promise<InputDecision>;
+  onEvent: EventListener;
+  signal: AbortSignal;
+}
+
+/** How a job attempt ended. */
+export interface JobOutcome {
+  status: Extract<JobStatus, "success" | "unstable" | "failed" | "canceled" | "skipped">;
+  exitCode?: number | null;
+  reason?: string;
+  durationMs: number;
+  /** True when `failed` but the job may fail (`allow_failure`). */
+  allowedFailure: boolean;
+  /** Whether a retry is allowed by the job's retry policy for this failure. */
+  retryable: boolean;
+}
