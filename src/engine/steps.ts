@@ -114,7 +114,7 @@ async function exec(host: StepHost, scope: Scope, script: string): Promise<numbe
   const r = await host.session.exec({
     script,
     cwd: scope.cwd,
-    env: scope.env,
+    env: env(host, scope),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     onOutput: host.output,
   });

@@ -6,11 +6,8 @@ import type { EventListener, JobStatus } from "./events.js";
 /** Picks the executor for a job's `ExecutorSpec`. */
 export type ExecutorRegistry = Partial<Record<ExecutorSpec["kind"], Executor>>;
 
-/** A secret as stored by Gantry: a plain secret, or a username/password pair, or a file's bytes. */
-export type SecretValue = { kind: "secret"; value: string } | { kind: "usernamePassword"; username: string; password: string } | { kind: "file"; value: string };
-
-/** Resolves credentials referenced by the pipeline; undefined when unknown. */
-export type SecretResolver = (id: string) => Promise<SecretValue | undefined>;
+export type { SecretResolver, SecretValue } from "../executors/executor.js";
+import type { SecretResolver } from "../executors/executor.js";
 
 /**
  * Where a job's outputs go and where its inputs come from. Locally a folder under

@@ -78,6 +78,15 @@ export interface ExecutorSession {
   cleanup(): Promise<void>;
 }
 
+/** A secret as stored by Gantry: a plain secret, a username/password pair, or a file's bytes. */
+export type SecretValue =
+  | { kind: "secret"; value: string }
+  | { kind: "usernamePassword"; username: string; password: string }
+  | { kind: "file"; value: string };
+
+/** Resolves a credential id to its value; undefined when unknown. */
+export type SecretResolver = (id: string) => Promise<SecretValue | undefined>;
+
 /** An executor failure that is the user's to fix (missing image, bad spec): shown without a stack. */
 export class ExecutorError extends Error {
   constructor(

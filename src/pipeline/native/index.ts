@@ -44,10 +44,21 @@ export class NativeCompiler implements StepCompiler {
 
   /** Validates `value` with `schema`; reports every issue at its YAML position. */
   check<T extends z.ZodType>(schema: T, value: unknown, path: Path): z.infer<T> | undefined {
-    const r = schema.safeParse(value);
+    let r = schema.safeParse(value);
     if (r.success) return r.data;
     for (const issue of r.error.issues) this.report(schema, issue, path);
-    return undefined;
+    // Unknown keys are reported; drop them and go on, so the rest is checked in the same pass.
+    let current = value;
+    for (let i = 0; i < 3 && !r.success && r.error.issues.every((x) => x.code === "unrecognized_keys"); i++) {
+      current = structuredClone(current);
+      for (const issue of r.error.issues) {
+        const holder = (issue.path as (string | number)[]).reduce<any>((o, k) => o?.[k], current);
+        if (holder && typeof holder === "object" && issue.code === "unrecognized_keys") for (const k of issue.keys) delete holder[k];
+      }
+      r = schema.safeParse(current);
+      if (!r.success) for (const issue of r.error.issues) if (issue.code !== "unrecognized_keys") this.report(schema, issue, path);
+    }
+    return r.success ? r.data : undefined;
   }
 
   private report(schema: z.ZodType, issue: z.core.$ZodIssue, base: Path): void {

@@ -1,0 +1,229 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { RunEvent } from "../../src/engine/events.js";
+import { job, plan, run } from "./helpers.js";
+
+const finishedOrder = (events: RunEvent[]) =>
+  events.flatMap((e) => (e.type === "job.status" && (e.status === "success" || e.status === "failed") ? [e.jobId] : []));
+
+describe("scheduling", () => {
+  it("starts a job as soon as its needs are met, not in stage waves", async () => {
+    const r = await run(
+      plan([
+        job("slow", { stage: "build", steps: ["sleep 0.6"] }),
+        job("fast", { stage: "build", steps: ["true"] }),
+        job("after-fast", { stage: "test", after: ["fast"], steps: ["true"] }),
+      ]),
+    );
+    expect(r.status).toBe("success");
+    const order = finishedOrder(r.events);
+    expect(order.indexOf("after-fast")).toBeLessThan(order.indexOf("slow"));
+  });
+
+  it("never runs more jobs at once than the concurrency limit", async () => {
+    let running = 0;
+    let peak = 0;
+    const r = await run(plan(["a", "b", "c", "d", "e"].map((id) => job(id, { steps: ["sleep 0.2"] }))), {
+      concurrency: 2,
+      onEvent: (e) => {
+        if (e.type !== "job.status") return;
+        if (e.status === "running") peak = Math.max(peak, ++running);
+        if (e.status === "success") running--;
+      },
+    });
+    expect(r.status).toBe("success");
+    expect(peak).toBe(2);
+  });
+
+  it("skips on_success dependents of a failed job, runs on_failure and always jobs", async () => {
+    const r = await run(
+      plan([
+        job("build", { steps: ["echo building", "exit 3"] }),
+        job("test", { after: ["build"], steps: ["echo should not run"] }),
+        job("deploy", { after: ["test"], steps: ["echo should not run"] }),
+        job("notify", { after: ["build"], when: "on_failure", steps: ["echo build broke"] }),
+        job("cleanup", { after: ["deploy"], when: "always", steps: ["echo cleaning"] }),
+      ]),
+    );
+    expect(r.status).toBe("failed");
+    expect(r.of("build")).toBe("failed");
+    expect(r.jobs.get("build")?.exitCode).toBe(3);
+    expect(r.of("test")).toBe("skipped");
+    expect(r.of("deploy")).toBe("skipped");
+    expect(r.log("notify")).toContain("build broke");
+    expect(r.log("cleanup")).toContain("cleaning");
+    expect(r.log("test")).toEqual([]);
+  });
+
+  it("lets allowed failures through and reports them", async () => {
+    const r = await run(plan([job("lint", { allowFailure: true, steps: ["exit 1"] }), job("test", { after: ["lint"], steps: ["echo ok"] })]));
+    expect(r.status).toBe("success");
+    expect(r.jobs.get("lint")).toMatchObject({ status: "failed", allowedFailure: true });
+    expect(r.log("test")).toContain("ok");
+  });
+
+  it("only allows the listed exit codes to fail", async () => {
+    const r = await run(plan([job("a", { allowFailure: true, allowFailureExitCodes: [42], steps: ["exit 1"] })]));
+    expect(r.status).toBe("failed");
+  });
+
+  it("retries a failed job up to retry.max and succeeds on a later attempt", async () => {
+    const marker = `/tmp/gantry-retry-${process.pid}-${Date.now()}`;
+    const r = await run(
+      plan([job("flaky", { retry: { max: 2, when: [] }, steps: [`if [ -f ${marker} ]; then echo second; else touch ${marker}; exit 1; fi`] })]),
+    );
+    expect(r.status).toBe("success");
+    expect(r.jobs.get("flaky")?.attempts).toBe(2);
+  });
+
+  it("a false condition skips the job but not its dependents", async () => {
+    const r = await run(
+      plan([
+        job("deploy", { condition: { kind: "branch", pattern: "release/*", comparator: "GLOB" }, steps: ["echo deploying"] }),
+        job("after", { after: ["deploy"], steps: ["echo after"] }),
+      ]),
+      { git: { ...(await import("../../src/pipeline/git.js")).emptyGitInfo("/"), isRepo: true, branch: "main" } },
+    );
+    expect(r.of("deploy")).toBe("skipped");
+    expect(r.log("after")).toContain("after");
+  });
+
+  it("does not run manual jobs unless played", async () => {
+    const p = plan([job("release", { when: "manual", allowFailure: true, steps: ["echo released"] })]);
+    expect((await run(p)).of("release")).toBe("manual");
+    const played = await run(p, { manual: new Set(["release"]) });
+    expect(played.log("release")).toContain("released");
+  });
+
+  it("aborts the other branches of a failFast group", async () => {
+    const r = await run(
+      plan([
+        job("a", { failFastGroup: "g", steps: ["sleep 0.2; exit 1"] }),
+        job("b", { failFastGroup: "g", steps: ["sleep 20"] }),
+      ]),
+    );
+    expect(r.of("a")).toBe("failed");
+    expect(r.of("b")).toBe("canceled");
+    expect(r.durationMs).toBeLessThan(10_000);
+  });
+});
+
+describe("jobs", () => {
+  it("kills the whole process tree on timeout", async () => {
+    const tag = `${Date.now() % 100000}.${process.pid % 1000}`;
+    const started = Date.now();
+    const r = await run(plan([job("hang", { timeoutMs: 800, steps: [`sleep ${tag}1 & sleep ${tag}2`] })]));
+    expect(r.of("hang")).toBe("failed");
+    expect(r.jobs.get("hang")?.reason).toMatch(/timed out/);
+    expect(Date.now() - started).toBeLessThan(8_000);
+    await new Promise((res) => setTimeout(res, 300));
+    const left = execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`]).toString().trim();
+    expect(left).toBe("");
+  });
+
+  it("masks secrets even when they are split across output chunks", async () => {
+    const r = await run(
+      plan([
+        job("leak", {
+          variables: { TOKEN: { kind: "value", value: "s3cr3t-value-42", masked: true } },
+          steps: ['printf "s3cr3t-"; sleep 0.2; printf "value-42 and $TOKEN\\n"'],
+        }),
+      ]),
+    );
+    const log = r.log("leak").join("\n");
+    expect(log).toContain("[MASKED] and [MASKED]");
+    expect(log).not.toContain("s3cr3t");
+  });
+
+  it("injects credentials and masks them", async () => {
+    const r = await run(
+      plan([job("deploy", { variables: { PW: { kind: "credential", id: "db", part: "password" } }, steps: ['echo "pw=$PW"'] })]),
+      { secrets: async (id) => (id === "db" ? { kind: "usernamePassword", username: "admin", password: "hunter2-hunter2" } : undefined) },
+    );
+    expect(r.log("deploy")).toContain("pw=[MASKED]");
+  });
+
+  it("passes artifacts to dependent jobs with fresh workspaces", async () => {
+    const r = await run(
+      plan([
+        job("build", { steps: ["mkdir -p out && echo v1 > out/app.txt && echo junk > out/tmp.log"], artifacts: { paths: ["out/"], exclude: ["out/*.log"], when: "on_success", reports: { junit: [], dotenv: [] } } }),
+        job("test", { after: ["build"], artifactsFrom: ["build"], steps: ["cat out/app.txt", "test ! -f out/tmp.log"] }),
+      ]),
+    );
+    expect(r.status).toBe("success");
+    expect(r.log("test")).toContain("v1");
+  });
+
+  it("runs post conditions in Jenkins order against the job's result", async () => {
+    const r = await run(
+      plan([
+        job("build", {
+          steps: [{ kind: "unstable", message: "flaky tests" }],
+          post: {
+            always: [{ kind: "echo", message: "always" }],
+            success: [{ kind: "echo", message: "success" }],
+            unstable: [{ kind: "echo", message: "unstable" }],
+            cleanup: [{ kind: "echo", message: "cleanup" }],
+          },
+        }),
+      ]),
+    );
+    expect(r.of("build")).toBe("unstable");
+    const lines = r.log("build").filter((l) => ["always", "success", "unstable", "cleanup"].includes(l));
+    expect(lines).toEqual(["always", "unstable", "cleanup"]);
+  });
+
+  it("asks for approval and exposes input parameters", async () => {
+    const p = plan([
+      job("deploy", { input: { message: "Ship it?", ok: "Ship", parameters: [{ name: "TARGET", type: "string", default: "eu" }] }, steps: ['echo "to $TARGET"'] }),
+    ]);
+    const ok = await run(p, { approvals: async () => ({ approved: true, by: "alice", params: { TARGET: "us" } }) });
+    expect(ok.log("deploy")).toContain("to us");
+    const no = await run(p, { approvals: async () => ({ approved: false, by: "bob", params: {} }) });
+    expect(no.of("deploy")).toBe("canceled");
+    expect(no.log("deploy")).not.toContain("to us");
+  });
+
+  it("cancels running jobs and leaves no process behind", async () => {
+    const ac = new AbortController();
+    const tag = `77${Date.now() % 10000}`;
+    setTimeout(() => ac.abort(), 500);
+    const r = await run(plan([job("long", { steps: [`sleep ${tag}`] }), job("next", { after: ["long"], steps: ["echo no"] })]), { signal: ac.signal });
+    expect(r.status).toBe("canceled");
+    expect(r.of("long")).toBe("canceled");
+    expect(r.of("next")).toBe("canceled");
+    await new Promise((res) => setTimeout(res, 200));
+    expect(execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`]).toString().trim()).toBe("");
+  });
+
+  it("keeps file steps inside the workspace and runs GitLab scripts with echo", async () => {
+    const r = await run(
+      plan([
+        job("files", {
+          steps: [
+            { kind: "writeFile", file: "a/b.txt", text: "hello" },
+            { kind: "dir", path: "a", steps: [{ kind: "sh", script: "cat b.txt; echo" }] },
+            { kind: "script", commands: ["echo one", "false", "echo never"] },
+          ],
+        }),
+      ]),
+    );
+    expect(r.log("files")).toEqual(expect.arrayContaining(["hello", "$ echo one", "one", "$ false"]));
+    expect(r.log("files")).not.toContain("never");
+    expect(r.of("files")).toBe("failed");
+  });
+
+  it("shares a workspace between jobs with the same workspace key", async () => {
+    const r = await run(
+      plan([
+        job("one", { workspace: "pipeline", steps: ["echo data > shared.txt"] }),
+        job("two", { workspace: "pipeline", after: ["one"], steps: ["cat shared.txt"] }),
+      ]),
+    );
+    expect(r.log("two")).toContain("data");
+    expect(existsSync(path.join(r.projectDir, "shared.txt"))).toBe(false);
+    writeFileSync(path.join(r.projectDir, "x"), "");
+  });
+});
