@@ -1,0 +1,243 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import Docker from "dockerode";
+import type { ExecutorSpec } from "../../pipeline/plan.js";
+import type { Executor, ExecutorJob, ExecutorSession } from "../executor.js";
+import { ExecutorError } from "../executor.js";
+import { parseRunArgs, splitWords, type RunArgs } from "./args.js";
+import { buildImage } from "./build.js";
+import { createWithImage } from "./create.js";
+import { errorMessage } from "./images.js";
+import { jobLabels, objectName } from "./labels.js";
+import { reapLeftovers } from "./reaper.js";
+import { startService, waitForServices, type StartedService } from "./services.js";
+import { DockerSession, removeResources, type JobResources } from "./session.js";
+import { dockerSocketAccess } from "./socket.js";
+
+export {
+  runDockerBuildStep,
+  type DockerBuildContext,
+  type DockerBuildResult,
+  type DockerBuildStep,
+} from "./build.js";
+export { dockerSocketAccess } from "./socket.js";
+
+type DockerSpec = Extract<ExecutorSpec, { kind: "docker" }>;
+
+export interface DockerExecutorOptions {
+  /** The engine client; default: `DOCKER_HOST` (and `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`) or `/var/run/docker.sock`. */
+  docker?: Docker;
+  /** Image for docker jobs that name none (GitLab jobs without `image:`). No default: such jobs fail with a hint. */
+  defaultImage?: string;
+  /** `--docker-socket`: give every docker job the engine's socket (lets scripts run `docker build`). */
+  dockerSocket?: boolean;
+  /** How long to wait for services to accept connections (GitLab's default: 30 s). */
+  serviceWaitMs?: number;
+}
+
+/**
+ * Runs each job in one long-lived container of its image (kept alive with `cat`, like
+ * Jenkins' docker agent), with the workspace bind-mounted at the same path, and each script
+ * as a `docker exec`. Services run on a network of their own per job, reachable by alias.
+ * See `session.ts` for exec, timeouts and cancel, and `reaper.ts` for crash leftovers.
+ */
+export class DockerExecutor implements Executor {
+  readonly name = "docker" as const;
+  readonly docker: Docker;
+
+  constructor(private readonly opts: DockerExecutorOptions = {}) {
+    this.docker = opts.docker ?? new Docker();
+  }
+
+  supports(spec: ExecutorSpec): true | string {
+    if (spec.kind === "docker") return true;
+    return `the docker executor runs jobs with an image or a Dockerfile agent, not "${spec.kind}" jobs`;
+  }
+
+  async prepare(job: ExecutorJob, signal: AbortSignal): Promise<ExecutorSession> {
+    if (signal.aborted) throw new ExecutorError("cancelled before the job started");
+    const spec = job.spec;
+    if (spec.kind !== "docker") throw new ExecutorError(this.supports(spec) as string);
+    const args = parseRunArgs(spec.args, { ...process.env, ...job.env });
+    const res: JobResources = { containers: [] };
+    try {
+      const session = await this.start(job, spec, args, res, signal);
+      if (signal.aborted) throw new ExecutorError("cancelled while the docker job was starting");
+      return session;
+    } catch (err) {
+      await removeResources(this.docker, res).catch(() => undefined);
+      if (signal.aborted) throw new ExecutorError("cancelled while the docker job was starting");
+      if (err instanceof ExecutorError) throw err;
+      throw new ExecutorError(`docker: ${errorMessage(err)}`, dockerHint(err));
+    }
+  }
+
+  private async start(
+    job: ExecutorJob,
+    spec: DockerSpec,
+    args: RunArgs,
+    res: JobResources,
+    signal: AbortSignal,
+  ): Promise<ExecutorSession> {
+    const docker = this.docker;
+    const labels = { ...args.labels, ...jobLabels(job.runId, job.slug, job.attempt) };
+    const prefix = objectName("gantry", job.slug, randomBytes(3).toString("hex"));
+    const workdir = job.workspace;
+
+    const image = spec.build
+      ? await this.buildAgentImage(job, spec.build, signal)
+      : (spec.image?.name ?? this.opts.defaultImage);
+    if (!image) {
+      throw new ExecutorError(
+        `the docker job "${job.jobId}" names no image`,
+        "add `image:` to the job (GitLab) or `agent { docker { image '...' } }` (Jenkins), or give the executor a default image",
+      );
+    }
+    if (signal.aborted) return abortNow();
+
+    let services: StartedService[] = [];
+    if (spec.services.length > 0) {
+      const network = await docker.createNetwork({ Name: prefix, Labels: labels, CheckDuplicate: true });
+      res.network = network.id;
+      services = await Promise.all(
+        spec.services.map((svc) =>
+          startService(docker, svc, {
+            network: prefix,
+            labels,
+            env: job.env,
+            namePrefix: prefix,
+            log: job.log,
+            signal,
+            created: (id) => res.containers.push(id),
+          }),
+        ),
+      );
+    }
+    if (signal.aborted) return abortNow();
+
+    const socket = this.opts.dockerSocket ? dockerSocketAccess(docker) : { binds: [], env: [] };
+    const jobNetwork = services.length > 0 ? prefix : undefined;
+    const networkMode = args.network ?? jobNetwork;
+    if (!spec.build) job.log(`Using docker image ${image}`);
+    const container = await createWithImage(
+      docker,
+      {
+        name: prefix,
+        Image: image,
+        // `cat` on an open stdin keeps the container alive until cleanup, whatever the shell.
+        Cmd: ["cat"],
+        ...(spec.image?.entrypoint
+          ? { Entrypoint: spec.image.entrypoint }
+          : args.entrypoint
+            ? { Entrypoint: args.entrypoint }
+            : {}),
+        OpenStdin: true,
+        Env: [...Object.entries(job.env).map(([k, v]) => `${k}=${v}`), ...args.env, ...socket.env],
+        WorkingDir: args.workdir ?? workdir,
+        Labels: labels,
+        ...((spec.image?.user ?? args.user) ? { User: spec.image?.user ?? args.user } : {}),
+        ...(args.hostname ? { Hostname: args.hostname } : {}),
+        HostConfig: {
+          Binds: [`${job.workspace}:${workdir}`, ...args.binds, ...socket.binds],
+          // An init process reaps what scripts leave behind and forwards signals.
+          Init: true,
+          ...(networkMode ? { NetworkMode: networkMode } : {}),
+          ...(args.extraHosts.length ? { ExtraHosts: args.extraHosts } : {}),
+          ...(args.dns.length ? { Dns: args.dns } : {}),
+          ...(Object.keys(args.tmpfs).length ? { Tmpfs: args.tmpfs } : {}),
+          ...(args.groupAdd.length ? { GroupAdd: args.groupAdd } : {}),
+          ...(args.memory ? { Memory: args.memory } : {}),
+          ...(args.nanoCpus ? { NanoCpus: args.nanoCpus } : {}),
+          ...(args.shmSize ? { ShmSize: args.shmSize } : {}),
+        },
+        ...(spec.image?.platform ? { platform: spec.image.platform } : {}),
+      },
+      spec.image?.pullPolicy,
+      job.log,
+      signal,
+    );
+    res.containers.unshift(container.id);
+    if (jobNetwork && args.network) await docker.getNetwork(jobNetwork).connect({ Container: container.id });
+    await container.start();
+    if (services.length > 0)
+      await waitForServices(docker, services, prefix, this.opts.serviceWaitMs ?? 30_000, job.log, signal);
+    return new DockerSession(docker, workdir, container, res, signal);
+  }
+
+  /** Jenkins `agent { dockerfile }`: builds the image from the workspace first. */
+  private async buildAgentImage(
+    job: ExecutorJob,
+    build: NonNullable<DockerSpec["build"]>,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const contextDir = path.resolve(job.workspace, build.context || ".");
+    const dockerfile = path.resolve(contextDir, build.dockerfile || "Dockerfile");
+    const extra = parseBuildArgs(build.additionalArgs);
+    const tag = `gantry-agent/${objectName(job.slug) || "job"}:latest`;
+    job.log(`Building agent image ${tag} from ${path.relative(job.workspace, dockerfile) || dockerfile}`);
+    await buildImage(
+      this.docker,
+      {
+        contextDir,
+        dockerfile,
+        tags: [tag],
+        buildArgs: { ...build.buildArgs, ...extra.buildArgs },
+        target: extra.target,
+        labels: { "gantry.job": job.slug },
+      },
+      job.log,
+      signal,
+    );
+    return tag;
+  }
+
+  /** Removes containers and networks left by crashed Gantry processes; returns how many. */
+  reap(): Promise<number> {
+    return reapLeftovers(this.docker);
+  }
+}
+
+/** The executor for the engine's registry: `{ docker: createDockerExecutor({ dockerSocket }) }`. */
+export function createDockerExecutor(opts: DockerExecutorOptions = {}): DockerExecutor {
+  return new DockerExecutor(opts);
+}
+
+function abortNow(): never {
+  throw new ExecutorError("cancelled while the docker job was starting");
+}
+
+/** Jenkins `additionalBuildArgs`: only `--build-arg K=V` and `--target T` are meaningful here. */
+function parseBuildArgs(s: string | undefined): { buildArgs: Record<string, string>; target?: string } {
+  const out: { buildArgs: Record<string, string>; target?: string } = { buildArgs: {} };
+  const words = splitWords(s ?? "");
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const [flag = "", inline] =
+      w.startsWith("--") && w.includes("=")
+        ? [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]
+        : [w, undefined];
+    const value = inline ?? words[++i];
+    if (value === undefined) throw new ExecutorError(`additionalBuildArgs: "${flag}" needs a value`);
+    if (flag === "--build-arg") {
+      const eq = value.indexOf("=");
+      out.buildArgs[eq < 0 ? value : value.slice(0, eq)] =
+        eq < 0 ? (process.env[value] ?? "") : value.slice(eq + 1);
+    } else if (flag === "--target") out.target = value;
+    else
+      throw new ExecutorError(
+        `additionalBuildArgs: "${flag}" is not supported`,
+        "supported: --build-arg NAME=VALUE, --target STAGE",
+      );
+  }
+  return out;
+}
+
+function dockerHint(err: unknown): string | undefined {
+  const msg = errorMessage(err);
+  if (/ENOENT|ECONNREFUSED|EACCES/.test(msg)) {
+    return `is the Docker engine running and reachable? (DOCKER_HOST=${process.env.DOCKER_HOST ?? "unset, using /var/run/docker.sock"})`;
+  }
+  if (/docker-init/.test(msg))
+    return "the engine has no docker-init binary; install it (Debian: docker.io ships /usr/bin/docker-init)";
+  return undefined;
+}
