@@ -33,6 +33,11 @@ export function evaluateCondition(cond: Condition, ctx: ConditionContext): boole
     case "equals":
       return cond.expected === cond.actual;
     case "changeset": {
+      if (cond.comparator === "REGEXP") {
+        const re = safeRegex(`^(?:${cond.pattern})$`, cond.caseSensitive ? "" : "i");
+        return ctx.changedFiles.some((f) => re.test(f));
+      }
+      if (cond.comparator === "EQUALS") return ctx.changedFiles.some((f) => (cond.caseSensitive ? f === cond.pattern : f.toLowerCase() === cond.pattern.toLowerCase()));
       const match = picomatch(cond.pattern, { nocase: !cond.caseSensitive, dot: true });
       return ctx.changedFiles.some((f) => match(f));
     }

@@ -15,8 +15,15 @@ export { EXPR_FUNCTIONS, EXPR_METHODS } from "./jenkins/to-expr.js";
  * `Expr`. `at` is where the text starts in its file, so diagnostics point into that file.
  * Returns `expr` only when there are no errors.
  */
-export function parseExpression(text: string, at: { file: string; line: number; column: number }): { expr?: Expr; diagnostics: Diagnostic[] } {
-  const { statements, diagnostics } = parseGroovyExpression(text, at.file, { line: at.line, column: at.column, offset: 0 });
+export function parseExpression(
+  text: string,
+  at: { file: string; line: number; column: number },
+): { expr?: Expr; diagnostics: Diagnostic[] } {
+  const { statements, diagnostics } = parseGroovyExpression(text, at.file, {
+    line: at.line,
+    column: at.column,
+    offset: 0,
+  });
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
   const expr = statementsToExpr(statements, at.file, diagnostics, at);
   return expr && !diagnostics.some((d) => d.severity === "error") ? { expr, diagnostics } : { diagnostics };

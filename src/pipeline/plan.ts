@@ -208,7 +208,13 @@ export type Condition =
   | { kind: "changeRequest" }
   | { kind: "environment"; name: string; value: string }
   | { kind: "equals"; expected: string; actual: string }
-  | { kind: "changeset"; pattern: string; caseSensitive: boolean }
+  | {
+      kind: "changeset";
+      pattern: string;
+      caseSensitive: boolean;
+      /** Jenkins `changeset pattern: '...', comparator: 'REGEXP'`; absent means GLOB. */
+      comparator?: Comparator;
+    }
   | { kind: "triggeredBy"; cause: string }
   | { kind: "expression"; expr: Expr; source: string }
   | { kind: "not"; condition: Condition }

@@ -8,8 +8,13 @@ import { evalValue, text } from "./values.js";
 const AGENT_TYPES = ["any", "docker", "dockerfile", "kubernetes", "label", "node", "none"];
 
 /** Compiles an `agent ...` entry; `known` substitutes matrix axis values into labels and images. */
-export function compileAgent(e: Entry, cx: Cx, known: Readonly<Record<string, string>> = {}): ExecutorSpec | undefined {
-  const str = (n: Parameters<typeof evalValue>[0] | undefined): string => (n ? substitute(text(evalValue(n, cx)), known) : "");
+export function compileAgent(
+  e: Entry,
+  cx: Cx,
+  known: Readonly<Record<string, string>> = {},
+): ExecutorSpec | undefined {
+  const str = (n: Parameters<typeof evalValue>[0] | undefined): string =>
+    n ? substitute(text(evalValue(n, cx)), known) : "";
   if (!e.closure) {
     const arg = soleArg(e);
     if (arg?.type === "ident" && (arg.name === "any" || arg.name === "none")) {
@@ -20,7 +25,13 @@ export function compileAgent(e: Entry, cx: Cx, known: Readonly<Record<string, st
   }
   const types = entries(e.closure, cx, "agent");
   if (types.length === 0) {
-    report(cx, "error", "JK-agent", `No agent type specified. Must be one of [${AGENT_TYPES.join(", ")}]`, e.at);
+    report(
+      cx,
+      "error",
+      "JK-agent",
+      `No agent type specified. Must be one of [${AGENT_TYPES.join(", ")}]`,
+      e.at,
+    );
     return undefined;
   }
   if (types.length > 1) {
@@ -48,7 +59,14 @@ export function compileAgent(e: Entry, cx: Cx, known: Readonly<Record<string, st
       const image: ImageSpec = { name: imageName };
       if (opts.alwaysPull && evalValue(opts.alwaysPull, cx) === true) image.pullPolicy = ["always"];
       if (opts.registryUrl || opts.registryCredentialsId) {
-        report(cx, "info", "JK-agent", "registryUrl/registryCredentialsId are recorded only: the image name is pulled as written", t.at, "include the registry host in the image name");
+        report(
+          cx,
+          "info",
+          "JK-agent",
+          "registryUrl/registryCredentialsId are recorded only: the image name is pulled as written",
+          t.at,
+          "include the registry host in the image name",
+        );
       }
       return {
         kind: "docker",
@@ -91,7 +109,13 @@ export function compileAgent(e: Entry, cx: Cx, known: Readonly<Record<string, st
       };
     }
     default:
-      report(cx, "error", "JK-agent", `Invalid agent type "${t.name}" specified. Must be one of [${AGENT_TYPES.join(", ")}]`, t.at);
+      report(
+        cx,
+        "error",
+        "JK-agent",
+        `Invalid agent type "${t.name}" specified. Must be one of [${AGENT_TYPES.join(", ")}]`,
+        t.at,
+      );
       return undefined;
   }
 }
@@ -109,10 +133,13 @@ function agentOptions(t: Entry, cx: Cx): Record<string, NonNullable<ReturnType<t
 
 function splitBuildArgs(extra: string): { buildArgs: Record<string, string>; rest: string } {
   const buildArgs: Record<string, string> = {};
-  const rest = extra.replace(/--build-arg(?:\s+|=)([A-Za-z_][A-Za-z0-9_]*)=(\S*)/g, (_m, k: string, v: string) => {
-    buildArgs[k] = v.replace(/^["']|["']$/g, "");
-    return "";
-  });
+  const rest = extra.replace(
+    /--build-arg(?:\s+|=)([A-Za-z_][A-Za-z0-9_]*)=(\S*)/g,
+    (_m, k: string, v: string) => {
+      buildArgs[k] = v.replace(/^["']|["']$/g, "");
+      return "";
+    },
+  );
   return { buildArgs, rest: rest.trim() };
 }
 

@@ -52,7 +52,13 @@ export type Node = Span &
     | { type: "error"; message: string }
   );
 
-export type Closure = Span & { type: "closure"; params: string[]; body: Stmt[]; bodyStart: number; bodyEnd: number };
+export type Closure = Span & {
+  type: "closure";
+  params: string[];
+  body: Stmt[];
+  bodyStart: number;
+  bodyEnd: number;
+};
 
 export type Stmt = Span &
   (
@@ -61,9 +67,19 @@ export type Stmt = Span &
     | { type: "decl"; name: string; declType: string; value?: Node }
     | { type: "return"; value?: Node }
     | { type: "import"; path: string }
-    | { type: "annotation"; name: string; args: Arg[]; /** What it annotates: `_`, an import, a declaration. */ target?: Stmt }
+    | {
+        type: "annotation";
+        name: string;
+        args: Arg[];
+        /** What it annotates: `_`, an import, a declaration. */ target?: Stmt;
+      }
     /** A method definition (`def call(Map args = [:]) { ... }`). */
-    | { type: "method"; name: string; params: { name: string; declType: string; default?: Node }[]; body: Closure }
+    | {
+        type: "method";
+        name: string;
+        params: { name: string; declType: string; default?: Node }[];
+        body: Closure;
+      }
     /** Control flow and anything else Gantry does not evaluate (`if`, `for`, `try`, ...): kept raw. */
     | { type: "raw"; keyword: string }
   );

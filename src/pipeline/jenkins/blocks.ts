@@ -18,7 +18,8 @@ export function entries(closure: Closure | undefined, cx: Cx, what: string): Ent
   for (const s of closure?.body ?? []) {
     const e = asEntry(s);
     if (e) out.push(e);
-    else if (!(s.type === "expr" && s.expr.type === "error")) report(cx, "error", "JK-syntax", `expected a directive in ${what}, found ${describeStmt(s)}`, s);
+    else if (!(s.type === "expr" && s.expr.type === "error"))
+      report(cx, "error", "JK-syntax", `expected a directive in ${what}, found ${describeStmt(s)}`, s);
   }
   return out;
 }
@@ -26,7 +27,14 @@ export function entries(closure: Closure | undefined, cx: Cx, what: string): Ent
 export function asEntry(s: Stmt): Entry | undefined {
   if (s.type !== "expr") return undefined;
   const e = s.expr;
-  if (e.type === "call" && e.target === null) return { name: e.name, args: e.args, ...(e.closure ? { closure: e.closure } : {}), at: s, parens: e.parens };
+  if (e.type === "call" && e.target === null)
+    return {
+      name: e.name,
+      args: e.args,
+      ...(e.closure ? { closure: e.closure } : {}),
+      at: s,
+      parens: e.parens,
+    };
   if (e.type === "ident") return { name: e.name, args: [], at: s, parens: false };
   return undefined;
 }

@@ -34,8 +34,23 @@ export function loc(cx: Cx, at: Span): SourceLocation {
   return { file: cx.scope.file, line: at.line, column: at.column };
 }
 
-export function report(cx: Cx, severity: Diagnostic["severity"], code: string, message: string, at: Span | { line: number; column: number }, hint?: string): void {
-  cx.diags.push({ severity, code, message, file: cx.scope.file, line: at.line, column: at.column, ...(hint ? { hint } : {}) });
+export function report(
+  cx: Cx,
+  severity: Diagnostic["severity"],
+  code: string,
+  message: string,
+  at: Span | { line: number; column: number },
+  hint?: string,
+): void {
+  cx.diags.push({
+    severity,
+    code,
+    message,
+    file: cx.scope.file,
+    line: at.line,
+    column: at.column,
+    ...(hint ? { hint } : {}),
+  });
 }
 
 /** Source text of a node, single-spaced, for messages. */

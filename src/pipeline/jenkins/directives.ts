@@ -23,7 +23,14 @@ export function compileEnvironment(
   for (const s of e.closure?.body ?? []) {
     if (s.type !== "assign" || s.target.type !== "ident" || s.op !== "=") {
       if (!(s.type === "expr" && s.expr.type === "error")) {
-        report(cx, "error", "JK-environment", "Expected name=value pairs", s, 'write NAME = "value" or NAME = credentials(\'id\')');
+        report(
+          cx,
+          "error",
+          "JK-environment",
+          "Expected name=value pairs",
+          s,
+          "write NAME = \"value\" or NAME = credentials('id')",
+        );
       }
       continue;
     }
@@ -35,9 +42,18 @@ export function compileEnvironment(
     const v = s.value;
     if (v.type === "call" && v.target === null && v.name === "credentials") {
       const idNode = soleArg({ name: "credentials", args: v.args, at: s, parens: true });
-      const id = idNode ? substitute(text(evalValue(idNode, cx)), { ...known, ...literalValues({ ...outer, ...out }) }) : "";
+      const id = idNode
+        ? substitute(text(evalValue(idNode, cx)), { ...known, ...literalValues({ ...outer, ...out }) })
+        : "";
       if (!id || id.includes("${")) {
-        report(cx, "error", "JK-environment", `credentials() needs a credential id known before the run, got "${id}"`, v, "use a literal id: credentials('my-id')");
+        report(
+          cx,
+          "error",
+          "JK-environment",
+          `credentials() needs a credential id known before the run, got "${id}"`,
+          v,
+          "use a literal id: credentials('my-id')",
+        );
         continue;
       }
       const pair = new RegExp(`\\b${name}_(USR|PSW)\\b`).test(wholeSource);
@@ -67,12 +83,17 @@ export function compileEnvironment(
 }
 
 function isEnvRef(n: Node): boolean {
-  return (n.type === "property" || n.type === "index") && n.target.type === "ident" && (n.target.name === "env" || n.target.name === "params");
+  return (
+    (n.type === "property" || n.type === "index") &&
+    n.target.type === "ident" &&
+    (n.target.name === "env" || n.target.name === "params")
+  );
 }
 
 function literalValues(vars: Readonly<Record<string, Variable>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(vars)) if (v.kind === "value" && !v.value.includes("$")) out[k] = v.value;
+  for (const [k, v] of Object.entries(vars))
+    if (v.kind === "value" && !v.value.includes("$")) out[k] = v.value;
   return out;
 }
 
@@ -105,7 +126,18 @@ const OPTION_NAMES = [
   "rateLimitBuilds",
 ];
 /** Accepted and recorded for the server or irrelevant to a local run; said so in an info. */
-const RECORDED_OPTIONS = new Set(["disableResume", "disableRestartFromStage", "durabilityHint", "overrideIndexTriggers", "preserveStashes", "quietPeriod", "ansiColor", "copyArtifactPermission", "rateLimitBuilds", "newContainerPerStage"]);
+const RECORDED_OPTIONS = new Set([
+  "disableResume",
+  "disableRestartFromStage",
+  "durabilityHint",
+  "overrideIndexTriggers",
+  "preserveStashes",
+  "quietPeriod",
+  "ansiColor",
+  "copyArtifactPermission",
+  "rateLimitBuilds",
+  "newContainerPerStage",
+]);
 
 export function compileOptions(e: Entry, cx: Cx, level: "pipeline" | "stage"): CompiledOptions {
   const out: CompiledOptions = { pipeline: {} };
@@ -153,24 +185,56 @@ export function compileOptions(e: Entry, cx: Cx, level: "pipeline" | "stage"): C
         break;
       }
       case "checkoutToSubdirectory":
-        report(cx, "warning", "JK-unsupported-option", "checkoutToSubdirectory is not supported: Gantry checks the project out at the workspace root", o.at, "use dir('...') { ... } in the steps");
+        report(
+          cx,
+          "warning",
+          "JK-unsupported-option",
+          "checkoutToSubdirectory is not supported: Gantry checks the project out at the workspace root",
+          o.at,
+          "use dir('...') { ... } in the steps",
+        );
         break;
       case "skipStagesAfterUnstable":
-        report(cx, "info", "JK-recorded-option", "skipStagesAfterUnstable: Gantry does not run later stages after an unstable one either when they need it", o.at);
+        report(
+          cx,
+          "info",
+          "JK-recorded-option",
+          "skipStagesAfterUnstable: Gantry does not run later stages after an unstable one either when they need it",
+          o.at,
+        );
         break;
       default:
         if (RECORDED_OPTIONS.has(o.name)) {
-          report(cx, "info", "JK-recorded-option", `option "${o.name}" is accepted but has no effect in Gantry`, o.at);
+          report(
+            cx,
+            "info",
+            "JK-recorded-option",
+            `option "${o.name}" is accepted but has no effect in Gantry`,
+            o.at,
+          );
         } else {
           const guess = closest(o.name, OPTION_NAMES);
-          report(cx, "warning", "JK-unknown-option", `Invalid option type "${o.name}". Valid option types: [${OPTION_NAMES.join(", ")}]`, o.at, guess ? `did you mean "${guess}"?` : undefined);
+          report(
+            cx,
+            "warning",
+            "JK-unknown-option",
+            `Invalid option type "${o.name}". Valid option types: [${OPTION_NAMES.join(", ")}]`,
+            o.at,
+            guess ? `did you mean "${guess}"?` : undefined,
+          );
         }
     }
   }
   return out;
 }
 
-const PARAMETER_TYPES: Record<string, Parameter["type"]> = { string: "string", text: "text", booleanParam: "boolean", choice: "choice", password: "password" };
+const PARAMETER_TYPES: Record<string, Parameter["type"]> = {
+  string: "string",
+  text: "text",
+  booleanParam: "boolean",
+  choice: "choice",
+  password: "password",
+};
 
 /** `parameters {}` (pipeline level, and inside `input {}`). */
 export function compileParameters(e: Entry, cx: Cx): Parameter[] {
@@ -178,7 +242,14 @@ export function compileParameters(e: Entry, cx: Cx): Parameter[] {
   for (const p of entries(e.closure, cx, "parameters")) {
     const type = PARAMETER_TYPES[p.name];
     if (!type) {
-      report(cx, "error", "JK-parameter", `parameter type "${p.name}" is not supported`, p.at, `use one of ${Object.keys(PARAMETER_TYPES).join(", ")}`);
+      report(
+        cx,
+        "error",
+        "JK-parameter",
+        `parameter type "${p.name}" is not supported`,
+        p.at,
+        `use one of ${Object.keys(PARAMETER_TYPES).join(", ")}`,
+      );
       continue;
     }
     const a = namedArgs(p);
@@ -192,7 +263,8 @@ export function compileParameters(e: Entry, cx: Cx): Parameter[] {
     if (type === "choice") {
       const v = a.choices ? evalValue(a.choices, cx) : [];
       param.choices = Array.isArray(v) ? v.map(text) : text(v).split("\n").filter(Boolean);
-      if (param.choices.length === 0) report(cx, "error", "JK-parameter", `choice parameter "${name}" has no choices`, p.at);
+      if (param.choices.length === 0)
+        report(cx, "error", "JK-parameter", `choice parameter "${name}" has no choices`, p.at);
       if (param.choices[0] !== undefined) param.default = param.choices[0];
     } else if (a.defaultValue) {
       param.default = text(evalValue(a.defaultValue, cx));
@@ -210,7 +282,15 @@ export function compileTriggers(e: Entry, cx: Cx): Trigger[] {
     const spec = (n: Node | undefined): string => (n ? text(evalValue(n, cx)) : "");
     if (t.name === "cron" || t.name === "pollSCM") out.push({ kind: t.name, spec: spec(a[""] ?? a.spec) });
     else if (t.name === "upstream") out.push({ kind: "upstream", spec: spec(a[""] ?? a.upstreamProjects) });
-    else report(cx, "warning", "JK-unknown-trigger", `trigger "${t.name}" is not supported; it is ignored`, t.at, "use cron, pollSCM or upstream");
+    else
+      report(
+        cx,
+        "warning",
+        "JK-unknown-trigger",
+        `trigger "${t.name}" is not supported; it is ignored`,
+        t.at,
+        "use cron, pollSCM or upstream",
+      );
   }
   return out;
 }
@@ -219,7 +299,14 @@ export function compileTriggers(e: Entry, cx: Cx): Trigger[] {
 export function reportTools(e: Entry, cx: Cx): void {
   for (const t of entries(e.closure, cx, "tools")) {
     const arg = soleArg(t);
-    report(cx, "warning", "JK-tools", `tools: ${t.name} "${arg ? text(evalValue(arg, cx)) : ""}" is not installed by Gantry`, t.at, TOOLS_HINT);
+    report(
+      cx,
+      "warning",
+      "JK-tools",
+      `tools: ${t.name} "${arg ? text(evalValue(arg, cx)) : ""}" is not installed by Gantry`,
+      t.at,
+      TOOLS_HINT,
+    );
   }
 }
 
@@ -248,7 +335,13 @@ export function compileInput(e: Entry, cx: Cx): Input | undefined {
         input.parameters = compileParameters(d, cx);
         break;
       default:
-        report(cx, "error", "JK-input", `Invalid parameter "${d.name}", did you mean "${closest(d.name, ["message", "ok", "submitter", "submitterParameter", "id", "parameters"])}"?`, d.at);
+        report(
+          cx,
+          "error",
+          "JK-input",
+          `Invalid parameter "${d.name}", did you mean "${closest(d.name, ["message", "ok", "submitter", "submitterParameter", "id", "parameters"])}"?`,
+          d.at,
+        );
     }
   }
   if (message === undefined || message === "") {

@@ -4,7 +4,17 @@
  * stage needs all of them. Agent, environment, when, options and input flow down from
  * enclosing stages. A group's `post` becomes jobs that run after the group's stages.
  */
-import type { Condition, ExecutorSpec, Input, Job, JobWhen, Post, PostCondition, Step, Variable } from "../plan.js";
+import type {
+  Condition,
+  ExecutorSpec,
+  Input,
+  Job,
+  JobWhen,
+  Post,
+  PostCondition,
+  Step,
+  Variable,
+} from "../plan.js";
 import { compileAgent } from "./agent.js";
 import { report, loc, type Cx } from "./context.js";
 import { compileEnvironment, compileInput, compileOptions, reportTools } from "./directives.js";
@@ -53,7 +63,12 @@ export function addSequence(b: JobBuilder, stages: StageDef[], preds: string[], 
 
 function addStage(b: JobBuilder, s: StageDef, preds: string[], parent: Inherited): string[] {
   const { cx } = b;
-  const inh: Inherited = { ...parent, parents: [...parent.parents, s.name], top: parent.top ?? s.name, conditions: [...parent.conditions] };
+  const inh: Inherited = {
+    ...parent,
+    parents: [...parent.parents, s.name],
+    top: parent.top ?? s.name,
+    conditions: [...parent.conditions],
+  };
   applyDirectives(b, s.sections, s.name, inh);
   if (s.sections.input) {
     const input = compileInput(s.sections.input, cx);
@@ -71,14 +86,17 @@ function addStage(b: JobBuilder, s: StageDef, preds: string[], parent: Inherited
       break;
     case "parallel": {
       const group = s.failFast || b.failFastAll ? inh.parents.join(" / ") : inh.failFastGroup;
-      exits = s.body.children.flatMap((c) => addStage(b, c, preds, { ...inh, ...(group ? { failFastGroup: group } : {}) }));
+      exits = s.body.children.flatMap((c) =>
+        addStage(b, c, preds, { ...inh, ...(group ? { failFastGroup: group } : {}) }),
+      );
       break;
     }
     case "matrix":
       exits = addMatrix(b, s, s.body.matrix, preds, inh);
       break;
   }
-  if (s.sections.post && s.body.kind !== "steps") exits = [...exits, ...groupPost(b, s, compilePost(s.sections.post, cx), exits, inh)];
+  if (s.sections.post && s.body.kind !== "steps")
+    exits = [...exits, ...groupPost(b, s, compilePost(s.sections.post, cx), exits, inh)];
   return exits;
 }
 
@@ -94,7 +112,10 @@ function applyDirectives(b: JobBuilder, sections: StageDef["sections"], owner: s
     }
   }
   if (sections.environment) {
-    inh.variables = { ...inh.variables, ...compileEnvironment(sections.environment, cx, inh.variables, inh.known, b.wholeSource) };
+    inh.variables = {
+      ...inh.variables,
+      ...compileEnvironment(sections.environment, cx, inh.variables, inh.known, b.wholeSource),
+    };
   }
   if (sections.when) {
     const w = compileWhen(sections.when, cx, inh.known);
@@ -115,12 +136,27 @@ function leafJob(b: JobBuilder, s: StageDef, preds: string[], inh: Inherited): J
   const steps = compileSteps(s.body.entry.closure?.body ?? [], cx);
   const post = s.sections.post ? compilePost(s.sections.post, cx) : {};
   const id = uniqueId(b, inh.parents.join(" / "));
-  if (inh.executor.kind === "none" && [...steps, ...Object.values(post).flat()].some((st) => !FLYWEIGHT.has(st.kind))) {
-    report(cx, "warning", "JK-no-agent", `stage "${s.name}" runs without an agent ("agent none" and no agent of its own), but it has steps that need a workspace`, s.entry.at, "add agent any (or a label, docker, ...) to the stage");
+  if (
+    inh.executor.kind === "none" &&
+    [...steps, ...Object.values(post).flat()].some((st) => !FLYWEIGHT.has(st.kind))
+  ) {
+    report(
+      cx,
+      "warning",
+      "JK-no-agent",
+      `stage "${s.name}" runs without an agent ("agent none" and no agent of its own), but it has steps that need a workspace`,
+      s.entry.at,
+      "add agent any (or a label, docker, ...) to the stage",
+    );
   }
   const input = inh.input?.value;
   if (inh.input) delete inh.input.value;
-  const condition = inh.conditions.length === 0 ? undefined : inh.conditions.length === 1 ? inh.conditions[0] : { kind: "allOf" as const, conditions: inh.conditions };
+  const condition =
+    inh.conditions.length === 0
+      ? undefined
+      : inh.conditions.length === 1
+        ? inh.conditions[0]
+        : { kind: "allOf" as const, conditions: inh.conditions };
   const job: Job = {
     id,
     name: s.name,
@@ -161,10 +197,24 @@ function uniqueId(b: JobBuilder, id: string): string {
 function addMatrix(b: JobBuilder, s: StageDef, m: MatrixDef, preds: string[], inh: Inherited): string[] {
   const cells = matrixCells(m);
   if (cells.length > MAX_MATRIX_CELLS) {
-    report(b.cx, "error", "JK-matrix", `matrix of stage "${s.name}" expands to ${cells.length} cells; the limit is ${MAX_MATRIX_CELLS}`, s.entry.at, "add excludes or split the matrix");
+    report(
+      b.cx,
+      "error",
+      "JK-matrix",
+      `matrix of stage "${s.name}" expands to ${cells.length} cells; the limit is ${MAX_MATRIX_CELLS}`,
+      s.entry.at,
+      "add excludes or split the matrix",
+    );
     return [];
   }
-  if (cells.length === 0) report(b.cx, "warning", "JK-matrix", `matrix of stage "${s.name}" has no cells left after excludes`, s.entry.at);
+  if (cells.length === 0)
+    report(
+      b.cx,
+      "warning",
+      "JK-matrix",
+      `matrix of stage "${s.name}" has no cells left after excludes`,
+      s.entry.at,
+    );
   const group = s.failFast || b.failFastAll ? inh.parents.join(" / ") : inh.failFastGroup;
   return cells.flatMap((cell) => {
     const label = Object.entries(cell)
@@ -189,7 +239,10 @@ function addMatrix(b: JobBuilder, s: StageDef, m: MatrixDef, preds: string[], in
     }
     const exits = addSequence(b, m.stages, preds, cellInh);
     if (!m.sections.post) return exits;
-    return [...exits, ...groupPost(b, { ...s, name: label }, compilePost(m.sections.post, b.cx), exits, cellInh)];
+    return [
+      ...exits,
+      ...groupPost(b, { ...s, name: label }, compilePost(m.sections.post, b.cx), exits, cellInh),
+    ];
   });
 }
 
@@ -236,7 +289,14 @@ function groupPost(b: JobBuilder, s: StageDef, post: Post, exits: string[], inh:
   }
   const lost = (["changed", "fixed", "regression", "aborted", "unstable"] as const).filter((c) => post[c]);
   if (lost.length > 0) {
-    report(b.cx, "warning", "JK-group-post", `post conditions ${lost.join(", ")} of stage group "${s.name}" are not supported on a group; their steps do not run`, s.sections.post?.at ?? s.entry.at, "move them to the post of the group's last stage");
+    report(
+      b.cx,
+      "warning",
+      "JK-group-post",
+      `post conditions ${lost.join(", ")} of stage group "${s.name}" are not supported on a group; their steps do not run`,
+      s.sections.post?.at ?? s.entry.at,
+      "move them to the post of the group's last stage",
+    );
   }
   return out;
 }

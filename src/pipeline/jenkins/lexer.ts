@@ -144,10 +144,27 @@ export function tokenize(
       i++;
     }
   };
-  const here = (): { line: number; column: number; offset: number } => ({ line, column: col, offset: base.offset + i });
+  const here = (): { line: number; column: number; offset: number } => ({
+    line,
+    column: col,
+    offset: base.offset + i,
+  });
   const last = (): Token | undefined => tokens[tokens.length - 1];
-  const push = (kind: TokenKind, value: string, start: { line: number; column: number; offset: number }, extra?: Partial<Token>): void => {
-    tokens.push({ kind, value, line: start.line, column: start.column, offset: start.offset, end: base.offset + i, ...extra });
+  const push = (
+    kind: TokenKind,
+    value: string,
+    start: { line: number; column: number; offset: number },
+    extra?: Partial<Token>,
+  ): void => {
+    tokens.push({
+      kind,
+      value,
+      line: start.line,
+      column: start.column,
+      offset: start.offset,
+      end: base.offset + i,
+      ...extra,
+    });
   };
   const newlineSignificant = (): boolean => {
     const top = brackets[brackets.length - 1];
@@ -193,7 +210,8 @@ export function tokenize(
       const start = here();
       advance(2);
       while (i < source.length && !(peek() === "*" && peek(1) === "/")) advance();
-      if (i >= source.length) errors.push({ message: "unterminated comment", line: start.line, column: start.column });
+      if (i >= source.length)
+        errors.push({ message: "unterminated comment", line: start.line, column: start.column });
       else advance(2);
       continue;
     }
@@ -282,7 +300,17 @@ export function tokenize(
           advance(next === "/" ? 2 : 1);
           continue;
         }
-        const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", "\\": "\\", "'": "'", '"': '"', $: "$" };
+        const map: Record<string, string> = {
+          n: "\n",
+          t: "\t",
+          r: "\r",
+          b: "\b",
+          f: "\f",
+          "\\": "\\",
+          "'": "'",
+          '"': '"',
+          $: "$",
+        };
         if (next === "\n") {
           advance(2);
           continue;

@@ -13,22 +13,49 @@ import { evalValue } from "./values.js";
 const MAX_NESTING = 16;
 type Method = Extract<Stmt, { type: "method" }>;
 
-export function expandLibraryCall(v: LibraryVar, call: Node & { type: "call" }, cx: Cx, compile: (body: readonly Stmt[], cx: Cx) => Step[]): Step[] {
+export function expandLibraryCall(
+  v: LibraryVar,
+  call: Node & { type: "call" },
+  cx: Cx,
+  compile: (body: readonly Stmt[], cx: Cx) => Step[],
+): Step[] {
   if (v.kind !== "groovy") {
-    report(cx, "error", "JK-library-step", `library step "${v.name}" is a gantry.yml step (${v.file}); a Jenkinsfile can only call vars/${v.name}.groovy`, call, `add vars/${v.name}.groovy to library ${v.library}`);
+    report(
+      cx,
+      "error",
+      "JK-library-step",
+      `library step "${v.name}" is a gantry.yml step (${v.file}); a Jenkinsfile can only call vars/${v.name}.groovy`,
+      call,
+      `add vars/${v.name}.groovy to library ${v.library}`,
+    );
     return [];
   }
   if (cx.scope.stack.includes(v.name) || cx.scope.stack.length >= MAX_NESTING) {
-    report(cx, "error", "JK-library-recursion", `library step "${v.name}" calls itself (${[...cx.scope.stack, v.name].join(" → ")})`, call);
+    report(
+      cx,
+      "error",
+      "JK-library-recursion",
+      `library step "${v.name}" calls itself (${[...cx.scope.stack, v.name].join(" → ")})`,
+      call,
+    );
     return [];
   }
   if (!v.parsed) {
     v.parsed = parseGroovy(v.source, v.file);
     cx.diags.push(...v.parsed.diagnostics);
   }
-  const methods = v.parsed.script.statements.filter((s): s is Method => s.type === "method" && s.name === "call");
+  const methods = v.parsed.script.statements.filter(
+    (s): s is Method => s.type === "method" && s.name === "call",
+  );
   if (methods.length === 0) {
-    report(cx, "error", "JK-library-step", `${v.file} has no call() method, so "${v.name}" cannot be used as a step`, call, "define def call(Map args = [:]) { ... } in it");
+    report(
+      cx,
+      "error",
+      "JK-library-step",
+      `${v.file} has no call() method, so "${v.name}" cannot be used as a step`,
+      call,
+      "define def call(Map args = [:]) { ... } in it",
+    );
     return [];
   }
   const named = call.args.filter((a) => a.name !== undefined);
@@ -39,7 +66,12 @@ export function expandLibraryCall(v: LibraryVar, call: Node & { type: "call" }, 
   const bindings: Record<string, Val> = {};
   let nextPositional = 0;
   for (const p of method.params) {
-    const isClosure = p.declType === "Closure" || (p === method.params[method.params.length - 1] && call.closure && p.declType === "def" && !isMapType(p.declType));
+    const isClosure =
+      p.declType === "Closure" ||
+      (p === method.params[method.params.length - 1] &&
+        call.closure &&
+        p.declType === "def" &&
+        !isMapType(p.declType));
     if (isClosure) continue;
     if (isMapType(p.declType) || (named.length > 0 && p === method.params[0] && positional.length === 0)) {
       const map: Record<string, Val> = {};
@@ -53,16 +85,34 @@ export function expandLibraryCall(v: LibraryVar, call: Node & { type: "call" }, 
     if (arg) bindings[p.name] = evalValue(arg.value, cx);
     else if (p.default) bindings[p.name] = evalValue(p.default, cx);
     else {
-      report(cx, "error", "JK-missing-parameter", `Missing required parameter: "${p.name}" of library step "${v.name}"`, call);
+      report(
+        cx,
+        "error",
+        "JK-missing-parameter",
+        `Missing required parameter: "${p.name}" of library step "${v.name}"`,
+        call,
+      );
       return [];
     }
   }
   const inner: Cx = {
     ...cx,
-    scope: { file: v.file, source: v.source, bindings, ...(body ? { body } : {}), stack: [...cx.scope.stack, v.name] },
+    scope: {
+      file: v.file,
+      source: v.source,
+      bindings,
+      ...(body ? { body } : {}),
+      stack: [...cx.scope.stack, v.name],
+    },
   };
   if (call.closure && !usesBody(method)) {
-    report(cx, "warning", "JK-library-step", `library step "${v.name}" ignores the block passed to it (its call() never runs body())`, call.closure);
+    report(
+      cx,
+      "warning",
+      "JK-library-step",
+      `library step "${v.name}" ignores the block passed to it (its call() never runs body())`,
+      call.closure,
+    );
   }
   return compile(method.body.body, inner);
 }
@@ -88,5 +138,8 @@ function pick(methods: Method[], hasNamed: boolean, positional: number, hasClosu
 
 function usesBody(m: Method): boolean {
   const src = JSON.stringify(m.body.body);
-  return /"name":"(body|call)"/.test(src) || m.params.some((p) => p.declType === "Closure" && src.includes(`"name":"${p.name}"`));
+  return (
+    /"name":"(body|call)"/.test(src) ||
+    m.params.some((p) => p.declType === "Closure" && src.includes(`"name":"${p.name}"`))
+  );
 }

@@ -9,7 +9,18 @@ import type { Diagnostic } from "../diagnostics.js";
 import type { Arg, Closure, Node, Script, Span, Stmt } from "./ast.js";
 import { tokenize, type Token } from "./lexer.js";
 
-const RAW_KEYWORDS = new Set(["if", "for", "while", "try", "switch", "synchronized", "do", "throw", "break", "continue"]);
+const RAW_KEYWORDS = new Set([
+  "if",
+  "for",
+  "while",
+  "try",
+  "switch",
+  "synchronized",
+  "do",
+  "throw",
+  "break",
+  "continue",
+]);
 const TYPE_KEYWORDS = new Set(["class", "interface", "enum", "trait"]);
 const MODIFIERS = new Set(["static", "private", "public", "protected", "final", "abstract"]);
 /** Identifiers that cannot start a command-syntax argument (they are operators or keywords). */
@@ -114,12 +125,19 @@ class Parser {
 
   private atStatementEnd(): boolean {
     const t = this.peek();
-    return t.kind === "newline" || t.kind === "eof" || (t.kind === "op" && (t.value === ";" || t.value === "}"));
+    return (
+      t.kind === "newline" || t.kind === "eof" || (t.kind === "op" && (t.value === ";" || t.value === "}"))
+    );
   }
 
   private span(start: Token): Span {
     const prev = this.toks[Math.max(0, this.pos - 1)]!;
-    return { line: start.line, column: start.column, offset: start.offset, end: Math.max(prev.end, start.offset) };
+    return {
+      line: start.line,
+      column: start.column,
+      offset: start.offset,
+      end: Math.max(prev.end, start.offset),
+    };
   }
 
   /** Statements until `}` (when `inBlock`) or the end of input. */
@@ -163,7 +181,10 @@ class Parser {
           let k = 1;
           while (this.peek(k).kind === "newline") k++;
           const after = this.peek(k);
-          if (after.kind === "ident" && (after.value === "else" || after.value === "catch" || after.value === "finally")) {
+          if (
+            after.kind === "ident" &&
+            (after.value === "else" || after.value === "catch" || after.value === "finally")
+          ) {
             this.pos += k;
             continue;
           }
@@ -171,7 +192,8 @@ class Parser {
         return;
       }
       if (t.kind === "op" && (t.value === "(" || t.value === "[" || t.value === "{")) depth++;
-      if (t.kind === "op" && (t.value === ")" || t.value === "]" || t.value === "}")) depth = Math.max(0, depth - 1);
+      if (t.kind === "op" && (t.value === ")" || t.value === "]" || t.value === "}"))
+        depth = Math.max(0, depth - 1);
       this.next();
     }
   }
@@ -328,7 +350,8 @@ class Parser {
     const params: { name: string; declType: string; default?: Node }[] = [];
     while (!this.isOp(")") && this.peek().kind !== "eof") {
       let declType = "def";
-      if (this.isIdent() && (this.isIdent(undefined, 1) || this.isOp("<", 1) || this.isOp(".", 1))) declType = this.typeName();
+      if (this.isIdent() && (this.isIdent(undefined, 1) || this.isOp("<", 1) || this.isOp(".", 1)))
+        declType = this.typeName();
       const pname = this.isIdent() ? this.next().value : "";
       if (!pname) {
         this.error(this.peek(), `expected a parameter name in method "${name}"`);
@@ -441,7 +464,10 @@ class Parser {
     const ops = BINARY_LEVELS[level]!;
     for (;;) {
       const t = this.peek();
-      const isOp = (t.kind === "op" || (t.kind === "ident" && (t.value === "in" || t.value === "instanceof" || t.value === "as"))) && ops.includes(t.value);
+      const isOp =
+        (t.kind === "op" ||
+          (t.kind === "ident" && (t.value === "in" || t.value === "instanceof" || t.value === "as"))) &&
+        ops.includes(t.value);
       if (!isOp) return left;
       this.next();
       const right = this.binary(level + 1);
@@ -486,10 +512,26 @@ class Parser {
         if (this.isOp("(")) {
           const args = this.parenArgs();
           const closure = this.isOp("{") ? this.closure() : undefined;
-          node = { type: "call", target: node, name, args, ...(closure ? { closure } : {}), parens: true, ...this.spanFrom(start) };
+          node = {
+            type: "call",
+            target: node,
+            name,
+            args,
+            ...(closure ? { closure } : {}),
+            parens: true,
+            ...this.spanFrom(start),
+          };
         } else if (this.isOp("{")) {
           const closure = this.closure();
-          node = { type: "call", target: node, name, args: [], closure, parens: false, ...this.spanFrom(start) };
+          node = {
+            type: "call",
+            target: node,
+            name,
+            args: [],
+            closure,
+            parens: false,
+            ...this.spanFrom(start),
+          };
         } else {
           node = { type: "property", target: node, name, safe: t.value === "?.", ...this.spanFrom(start) };
         }
@@ -498,13 +540,40 @@ class Parser {
       if (t.value === "(") {
         const args = this.parenArgs();
         const closure = this.isOp("{") ? this.closure() : undefined;
-        if (node.type === "ident") node = { type: "call", target: null, name: node.name, args, ...(closure ? { closure } : {}), parens: true, ...this.spanFrom(start) };
-        else node = { type: "call", target: node, name: "call", args, ...(closure ? { closure } : {}), parens: true, ...this.spanFrom(start) };
+        if (node.type === "ident")
+          node = {
+            type: "call",
+            target: null,
+            name: node.name,
+            args,
+            ...(closure ? { closure } : {}),
+            parens: true,
+            ...this.spanFrom(start),
+          };
+        else
+          node = {
+            type: "call",
+            target: node,
+            name: "call",
+            args,
+            ...(closure ? { closure } : {}),
+            parens: true,
+            ...this.spanFrom(start),
+          };
         continue;
       }
       if (t.value === "{" && (node.type === "ident" || (node.type === "call" && !node.closure))) {
         const closure = this.closure();
-        if (node.type === "ident") node = { type: "call", target: null, name: node.name, args: [], closure, parens: false, ...this.spanFrom(start) };
+        if (node.type === "ident")
+          node = {
+            type: "call",
+            target: null,
+            name: node.name,
+            args: [],
+            closure,
+            parens: false,
+            ...this.spanFrom(start),
+          };
         else node = { ...node, closure, ...this.spanFrom(start) };
         continue;
       }
@@ -540,7 +609,8 @@ class Parser {
         return { type: "string", parts: this.stringParts(t), quote: t.quote ?? "'", ...this.span(t) };
       case "ident": {
         this.next();
-        if (t.value === "true" || t.value === "false") return { type: "bool", value: t.value === "true", ...this.span(t) };
+        if (t.value === "true" || t.value === "false")
+          return { type: "bool", value: t.value === "true", ...this.span(t) };
         if (t.value === "null") return { type: "null", ...this.span(t) };
         if (t.value === "new") return this.newExpr(t);
         if (t.value === "$" && this.isOp("{")) {
@@ -563,8 +633,13 @@ class Parser {
       default:
         break;
     }
-    this.error(t, `unexpected ${describe(t)}`, t.kind === "eof" ? "the file ends too early: check for a missing } or )" : undefined);
-    if (t.kind !== "eof" && !(t.kind === "op" && (t.value === "}" || t.value === ")" || t.value === "]"))) this.next();
+    this.error(
+      t,
+      `unexpected ${describe(t)}`,
+      t.kind === "eof" ? "the file ends too early: check for a missing } or )" : undefined,
+    );
+    if (t.kind !== "eof" && !(t.kind === "op" && (t.value === "}" || t.value === ")" || t.value === "]")))
+      this.next();
     return { type: "error", message: `unexpected ${describe(t)}`, ...this.span(t) };
   }
 
@@ -653,7 +728,12 @@ class Parser {
       for (const e of errors) this.diags.push(syntax(this.file, e.line, e.column, e.message));
       const sub = new Parser(tokens, this.file, this.diags, part.expr, part.offset);
       sub.depth = this.depth + 1;
-      const span = { line: part.line, column: part.column, offset: part.offset, end: part.offset + part.expr.length };
+      const span = {
+        line: part.line,
+        column: part.column,
+        offset: part.offset,
+        end: part.offset + part.expr.length,
+      };
       if (tokens[0]?.kind === "eof") {
         this.error(part, "empty ${} in string");
         return { type: "error" as const, message: "empty interpolation", ...span };

@@ -7,7 +7,20 @@ import { entries, soleArg, type Entry } from "./blocks.js";
 import { report, type Cx } from "./context.js";
 import { knownValue } from "./values.js";
 
-const SECTIONS = ["agent", "environment", "options", "tools", "when", "input", "post", "steps", "stages", "parallel", "matrix", "failFast"] as const;
+const SECTIONS = [
+  "agent",
+  "environment",
+  "options",
+  "tools",
+  "when",
+  "input",
+  "post",
+  "steps",
+  "stages",
+  "parallel",
+  "matrix",
+  "failFast",
+] as const;
 type Section = (typeof SECTIONS)[number];
 const BODIES = ["matrix", "parallel", "stages", "steps"] as const;
 
@@ -43,15 +56,34 @@ export function readStages(e: Entry, cx: Cx, nestedIn: "parallel" | "matrix" | u
   return out;
 }
 
-function readStage(s: Entry, cx: Cx, names: Set<string>, nestedIn: "parallel" | "matrix" | undefined): StageDef | undefined {
+function readStage(
+  s: Entry,
+  cx: Cx,
+  names: Set<string>,
+  nestedIn: "parallel" | "matrix" | undefined,
+): StageDef | undefined {
   if (s.name !== "stage") {
-    report(cx, "error", "JK-stages", `Expected a stage, found "${s.name}"`, s.at, "stages {} holds stage('name') { ... } entries");
+    report(
+      cx,
+      "error",
+      "JK-stages",
+      `Expected a stage, found "${s.name}"`,
+      s.at,
+      "stages {} holds stage('name') { ... } entries",
+    );
     return undefined;
   }
   const arg = soleArg(s);
   const name = arg ? knownValue(arg, cx) : undefined;
   if (typeof name !== "string" || name === "") {
-    report(cx, "error", "JK-stages", "Stage names must be non-empty strings known before the run", s.at, "stage('Build') { ... }");
+    report(
+      cx,
+      "error",
+      "JK-stages",
+      "Stage names must be non-empty strings known before the run",
+      s.at,
+      "stage('Build') { ... }",
+    );
     return undefined;
   }
   if (names.has(name)) report(cx, "error", "JK-stages", `Duplicate stage name: "${name}"`, s.at);
@@ -59,7 +91,13 @@ function readStage(s: Entry, cx: Cx, names: Set<string>, nestedIn: "parallel" | 
   const sections: Partial<Record<Section, Entry>> = {};
   for (const sec of entries(s.closure, cx, `stage "${name}"`)) {
     if (!(SECTIONS as readonly string[]).includes(sec.name)) {
-      report(cx, "error", "JK-stages", `Unknown stage section "${sec.name}". Starting with version 0.5, steps in a stage must be in a ‘steps’ block.`, sec.at);
+      report(
+        cx,
+        "error",
+        "JK-stages",
+        `Unknown stage section "${sec.name}". Starting with version 0.5, steps in a stage must be in a ‘steps’ block.`,
+        sec.at,
+      );
       continue;
     }
     if (sections[sec.name as Section]) {
@@ -70,22 +108,47 @@ function readStage(s: Entry, cx: Cx, names: Set<string>, nestedIn: "parallel" | 
   }
   const bodies = BODIES.filter((b) => sections[b]);
   if (bodies.length === 0) {
-    report(cx, "error", "JK-stages", `Expected one of "steps", "stages", or "parallel" for stage "${name}"`, s.at);
+    report(
+      cx,
+      "error",
+      "JK-stages",
+      `Expected one of "steps", "stages", or "parallel" for stage "${name}"`,
+      s.at,
+    );
     return undefined;
   }
   if (bodies.length > 1) {
-    report(cx, "error", "JK-stages", `Only one of "matrix", "parallel", "stages", or "steps" allowed for stage "${name}"`, s.at);
+    report(
+      cx,
+      "error",
+      "JK-stages",
+      `Only one of "matrix", "parallel", "stages", or "steps" allowed for stage "${name}"`,
+      s.at,
+    );
     return undefined;
   }
   const kind = bodies[0]!;
   const bodyEntry = sections[kind]!;
   if ((kind === "parallel" || kind === "matrix") && nestedIn) {
-    report(cx, "error", "JK-stages", `"matrix" or "parallel" cannot be nested inside another "matrix" or "parallel".`, bodyEntry.at);
+    report(
+      cx,
+      "error",
+      "JK-stages",
+      `"matrix" or "parallel" cannot be nested inside another "matrix" or "parallel".`,
+      bodyEntry.at,
+    );
     return undefined;
   }
   if (kind === "parallel" || kind === "matrix") {
     for (const forbidden of ["agent", "tools"] as const) {
-      if (sections[forbidden]) report(cx, "error", "JK-stages", `"${forbidden}" is not allowed in stage "${name}" as it contains parallel or matrix stages`, sections[forbidden].at);
+      if (sections[forbidden])
+        report(
+          cx,
+          "error",
+          "JK-stages",
+          `"${forbidden}" is not allowed in stage "${name}" as it contains parallel or matrix stages`,
+          sections[forbidden].at,
+        );
     }
   }
   let failFast = false;
@@ -110,7 +173,18 @@ function readStage(s: Entry, cx: Cx, names: Set<string>, nestedIn: "parallel" | 
   }
 }
 
-const MATRIX_SECTIONS = ["axes", "excludes", "agent", "environment", "options", "tools", "when", "input", "post", "stages"];
+const MATRIX_SECTIONS = [
+  "axes",
+  "excludes",
+  "agent",
+  "environment",
+  "options",
+  "tools",
+  "when",
+  "input",
+  "post",
+  "stages",
+];
 
 function readMatrix(e: Entry, cx: Cx): MatrixDef | undefined {
   const sections: Partial<Record<Section, Entry>> = {};
@@ -118,7 +192,14 @@ function readMatrix(e: Entry, cx: Cx): MatrixDef | undefined {
   let excludesEntry: Entry | undefined;
   for (const sec of entries(e.closure, cx, "matrix")) {
     if (!MATRIX_SECTIONS.includes(sec.name)) {
-      report(cx, "error", "JK-matrix", `Unknown matrix section "${sec.name}"`, sec.at, `one of ${MATRIX_SECTIONS.join(", ")}`);
+      report(
+        cx,
+        "error",
+        "JK-matrix",
+        `Unknown matrix section "${sec.name}"`,
+        sec.at,
+        `one of ${MATRIX_SECTIONS.join(", ")}`,
+      );
       continue;
     }
     if (sec.name === "axes") axesEntry = sec;
@@ -137,10 +218,12 @@ function readMatrix(e: Entry, cx: Cx): MatrixDef | undefined {
   for (const a of entries(axesEntry.closure, cx, "axes")) {
     const axis = readAxis(a, cx, false);
     if (!axis) continue;
-    if (axes.some((x) => x.name === axis.name)) report(cx, "error", "JK-matrix", `Duplicate axis name: "${axis.name}"`, a.at);
+    if (axes.some((x) => x.name === axis.name))
+      report(cx, "error", "JK-matrix", `Duplicate axis name: "${axis.name}"`, a.at);
     axes.push({ name: axis.name, values: axis.values });
   }
-  if (axes.length === 0) report(cx, "error", "JK-matrix", "Matrix axes must have at least one axis", axesEntry.at);
+  if (axes.length === 0)
+    report(cx, "error", "JK-matrix", "Matrix axes must have at least one axis", axesEntry.at);
   const excludes: MatrixDef["excludes"] = [];
   for (const ex of entries(excludesEntry?.closure, cx, "excludes")) {
     if (ex.name !== "exclude") {
@@ -151,7 +234,8 @@ function readMatrix(e: Entry, cx: Cx): MatrixDef | undefined {
     for (const a of entries(ex.closure, cx, "exclude")) {
       const axis = readAxis(a, cx, true);
       if (!axis) continue;
-      if (!axes.some((x) => x.name === axis.name)) report(cx, "error", "JK-matrix", `Exclude axis "${axis.name}" is not one of the matrix axes`, a.at);
+      if (!axes.some((x) => x.name === axis.name))
+        report(cx, "error", "JK-matrix", `Exclude axis "${axis.name}" is not one of the matrix axes`, a.at);
       rule.push(axis);
     }
     excludes.push(rule);
@@ -160,7 +244,11 @@ function readMatrix(e: Entry, cx: Cx): MatrixDef | undefined {
   return { axes, excludes, sections, stages };
 }
 
-function readAxis(a: Entry, cx: Cx, inExclude: boolean): { name: string; values: string[]; not: boolean } | undefined {
+function readAxis(
+  a: Entry,
+  cx: Cx,
+  inExclude: boolean,
+): { name: string; values: string[]; not: boolean } | undefined {
   if (a.name !== "axis") {
     report(cx, "error", "JK-matrix", `Expected "axis", found "${a.name}"`, a.at);
     return undefined;
@@ -170,11 +258,24 @@ function readAxis(a: Entry, cx: Cx, inExclude: boolean): { name: string; values:
   let notValues: string[] | undefined;
   for (const d of entries(a.closure, cx, "axis")) {
     const list = d.args.map((x) => knownValue(x.value, cx)).flatMap((v) => (Array.isArray(v) ? v : [v]));
-    const strings = list.filter((v): v is string | number | boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean").map(String);
+    const strings = list
+      .filter(
+        (v): v is string | number | boolean =>
+          typeof v === "string" || typeof v === "number" || typeof v === "boolean",
+      )
+      .map(String);
     if (d.name === "name") name = strings[0];
     else if (d.name === "values") values = strings;
     else if (d.name === "notValues" && inExclude) notValues = strings;
-    else report(cx, "error", "JK-matrix", `Unknown axis directive "${d.name}"`, d.at, inExclude ? "name, values or notValues" : "name and values");
+    else
+      report(
+        cx,
+        "error",
+        "JK-matrix",
+        `Unknown axis directive "${d.name}"`,
+        d.at,
+        inExclude ? "name, values or notValues" : "name and values",
+      );
   }
   if (!name) {
     report(cx, "error", "JK-matrix", 'Missing required parameter: "name"', a.at);
@@ -198,5 +299,10 @@ function readAxis(a: Entry, cx: Cx, inExclude: boolean): { name: string; values:
 export function matrixCells(m: MatrixDef): Record<string, string>[] {
   let cells: Record<string, string>[] = [{}];
   for (const axis of m.axes) cells = cells.flatMap((c) => axis.values.map((v) => ({ ...c, [axis.name]: v })));
-  return cells.filter((cell) => !m.excludes.some((rule) => rule.length > 0 && rule.every((a) => a.values.includes(cell[a.name] ?? "") !== a.not)));
+  return cells.filter(
+    (cell) =>
+      !m.excludes.some(
+        (rule) => rule.length > 0 && rule.every((a) => a.values.includes(cell[a.name] ?? "") !== a.not),
+      ),
+  );
 }

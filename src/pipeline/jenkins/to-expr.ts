@@ -39,13 +39,21 @@ export const EXPR_HINT =
   ". Move other logic into a sh step or a library step.";
 
 /** Converts the statements of an `expression { ... }` body (one expression, `return` optional). */
-export function statementsToExpr(body: Stmt[], file: string, diags: Diagnostic[], at: { line: number; column: number }): Expr | undefined {
+export function statementsToExpr(
+  body: Stmt[],
+  file: string,
+  diags: Diagnostic[],
+  at: { line: number; column: number },
+): Expr | undefined {
   const useful = body.filter((s) => !(s.type === "expr" && s.expr.type === "error"));
   if (useful.length !== 1) {
     diags.push({
       severity: "error",
       code: "JK-expression",
-      message: useful.length === 0 ? "empty expression" : "an expression may hold only one statement; Gantry does not run Groovy statements",
+      message:
+        useful.length === 0
+          ? "empty expression"
+          : "an expression may hold only one statement; Gantry does not run Groovy statements",
       file,
       line: (useful[1] ?? useful[0])?.line ?? at.line,
       column: (useful[1] ?? useful[0])?.column ?? at.column,
@@ -59,7 +67,10 @@ export function statementsToExpr(body: Stmt[], file: string, diags: Diagnostic[]
   diags.push({
     severity: "error",
     code: "JK-expression",
-    message: s.type === "raw" ? `"${s.keyword}" is Groovy code that Gantry does not run` : "this statement is not an expression",
+    message:
+      s.type === "raw"
+        ? `"${s.keyword}" is Groovy code that Gantry does not run`
+        : "this statement is not an expression",
     file,
     line: s.line,
     column: s.column,
@@ -73,15 +84,26 @@ export function nodeToExpr(node: Node, file: string, diags: Diagnostic[]): Expr 
   let ok = true;
   const fail = (n: Node, message: string): Expr => {
     ok = false;
-    diags.push({ severity: "error", code: "JK-expression", message, file, line: n.line, column: n.column, hint: EXPR_HINT });
+    diags.push({
+      severity: "error",
+      code: "JK-expression",
+      message,
+      file,
+      line: n.line,
+      column: n.column,
+      hint: EXPR_HINT,
+    });
     return { kind: "literal", value: null };
   };
   const conv = (n: Node): Expr => {
     switch (n.type) {
       case "string": {
-        const parts = n.parts.map((p): Expr => (typeof p === "string" ? { kind: "literal", value: p } : conv(p)));
+        const parts = n.parts.map((p): Expr =>
+          typeof p === "string" ? { kind: "literal", value: p } : conv(p),
+        );
         if (parts.length === 0) return { kind: "literal", value: "" };
-        if (parts.length === 1 && parts[0]!.kind === "literal" && typeof n.parts[0] === "string") return parts[0]!;
+        if (parts.length === 1 && parts[0]!.kind === "literal" && typeof n.parts[0] === "string")
+          return parts[0]!;
         return { kind: "concat", parts };
       }
       case "number":
@@ -99,16 +121,27 @@ export function nodeToExpr(node: Node, file: string, diags: Diagnostic[]): Expr 
         }
         return fail(n, `property "${n.name}" of ${describeNode(n.target)} is not supported in expressions`);
       case "index":
-        if (n.target.type === "ident" && (n.target.name === "env" || n.target.name === "params") && n.index.type === "string" && n.index.parts.every((p) => typeof p === "string")) {
+        if (
+          n.target.type === "ident" &&
+          (n.target.name === "env" || n.target.name === "params") &&
+          n.index.type === "string" &&
+          n.index.parts.every((p) => typeof p === "string")
+        ) {
           return { kind: "var", scope: n.target.name, name: n.index.parts.join("") };
         }
         return fail(n, "indexing is not supported in expressions");
       case "binary":
         if (!BINARY_OPS.has(n.op)) return fail(n, `operator "${n.op}" is not supported in expressions`);
-        return { kind: "binary", op: n.op as Extract<Expr, { kind: "binary" }>["op"], left: conv(n.left), right: conv(n.right) };
+        return {
+          kind: "binary",
+          op: n.op as Extract<Expr, { kind: "binary" }>["op"],
+          left: conv(n.left),
+          right: conv(n.right),
+        };
       case "unary":
         if (n.op === "+") return conv(n.arg);
-        if (n.op !== "!" && n.op !== "-") return fail(n, `operator "${n.op}" is not supported in expressions`);
+        if (n.op !== "!" && n.op !== "-")
+          return fail(n, `operator "${n.op}" is not supported in expressions`);
         return { kind: "unary", op: n.op, arg: conv(n.arg) };
       case "ternary": {
         const test = conv(n.test);
@@ -116,7 +149,8 @@ export function nodeToExpr(node: Node, file: string, diags: Diagnostic[]): Expr 
       }
       case "call": {
         if (n.closure) return fail(n, `"${n.name} { ... }" is Groovy code that Gantry does not run`);
-        if (n.args.some((a) => a.name !== undefined)) return fail(n, `named arguments are not supported in expressions ("${n.name}")`);
+        if (n.args.some((a) => a.name !== undefined))
+          return fail(n, `named arguments are not supported in expressions ("${n.name}")`);
         const args = n.args.map((a) => conv(a.value));
         if (n.target === null) {
           if (!EXPR_FUNCTIONS.has(n.name)) return fail(n, `"${n.name}()" is not supported in expressions`);

@@ -69,7 +69,13 @@ export function evalValue(n: Node, cx: Cx): Val {
       }
       return unsupported(n, cx);
     case "bareDollar":
-      report(cx, "error", "JK-bare-dollar", `${n.text} cannot be used as a value directly. Did you mean "${n.text}"? (add quotes)`, n);
+      report(
+        cx,
+        "error",
+        "JK-bare-dollar",
+        `${n.text} cannot be used as a value directly. Did you mean "${n.text}"? (add quotes)`,
+        n,
+      );
       return "";
     case "error":
       return "";
@@ -89,7 +95,8 @@ function lookupPath(n: Node & { type: "property" | "index" }, cx: Cx): Val | und
   const target = n.target;
   let name: string | undefined;
   if (n.type === "property") name = n.name;
-  else if (n.index.type === "string" && n.index.parts.every((p) => typeof p === "string")) name = n.index.parts.join("");
+  else if (n.index.type === "string" && n.index.parts.every((p) => typeof p === "string"))
+    name = n.index.parts.join("");
   if (name === undefined) return undefined;
   if (target.type === "ident") {
     if (target.name in cx.scope.bindings) {
@@ -105,11 +112,22 @@ function lookupPath(n: Node & { type: "property" | "index" }, cx: Cx): Val | und
 
 /** The value of `n` when it is known at compile time without run-time variables; else undefined. */
 export function knownValue(n: Node, cx: Cx): Val | undefined {
-  if ((n.type === "property" || n.type === "index") && n.target.type === "ident" && n.target.name in cx.scope.bindings) {
+  if (
+    (n.type === "property" || n.type === "index") &&
+    n.target.type === "ident" &&
+    n.target.name in cx.scope.bindings
+  ) {
     return lookupPath(n, cx) ?? null;
   }
   if (n.type === "ident" && n.name in cx.scope.bindings) return cx.scope.bindings[n.name]!;
-  if (n.type === "string" || n.type === "number" || n.type === "bool" || n.type === "null" || n.type === "list" || n.type === "map") {
+  if (
+    n.type === "string" ||
+    n.type === "number" ||
+    n.type === "bool" ||
+    n.type === "null" ||
+    n.type === "list" ||
+    n.type === "map"
+  ) {
     const probe: Cx = { ...cx, diags: [] };
     const v = evalValue(n, probe);
     if (probe.diags.length > 0 || (typeof v === "string" && v.includes("${"))) return undefined;
@@ -133,14 +151,28 @@ function libraryResource(n: Node & { type: "call" }, cx: Cx): Val {
   }
   const found = cx.libs.resource(name);
   if (found === undefined) {
-    report(cx, "error", "JK-library-resource", `libraryResource "${name}" was not found in the resources/ folder of any loaded library`, n, "check the library's resources/ folder and the @Library version");
+    report(
+      cx,
+      "error",
+      "JK-library-resource",
+      `libraryResource "${name}" was not found in the resources/ folder of any loaded library`,
+      n,
+      "check the library's resources/ folder and the @Library version",
+    );
     return "";
   }
   return found;
 }
 
 function unsupported(n: Node, cx: Cx): Val {
-  report(cx, "warning", "JK-unsupported-value", `"${sourceOf(cx, n)}" needs Groovy to be evaluated; Gantry does not run Groovy and uses an empty value`, n, UNSUPPORTED_HINT);
+  report(
+    cx,
+    "warning",
+    "JK-unsupported-value",
+    `"${sourceOf(cx, n)}" needs Groovy to be evaluated; Gantry does not run Groovy and uses an empty value`,
+    n,
+    UNSUPPORTED_HINT,
+  );
   return "";
 }
 
@@ -148,6 +180,9 @@ function unsupported(n: Node, cx: Cx): Val {
 export function text(v: Val): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return `[${v.map(text).join(", ")}]`;
-  if (typeof v === "object") return `[${Object.entries(v).map(([k, x]) => `${k}:${text(x)}`).join(", ")}]`;
+  if (typeof v === "object")
+    return `[${Object.entries(v)
+      .map(([k, x]) => `${k}:${text(x)}`)
+      .join(", ")}]`;
   return String(v);
 }

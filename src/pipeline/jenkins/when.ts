@@ -7,7 +7,22 @@ import { closest, report, type Cx } from "./context.js";
 import { statementsToExpr } from "./to-expr.js";
 import { evalValue, knownValue, text } from "./values.js";
 
-const CONDITIONS = ["allOf", "anyOf", "branch", "buildingTag", "changeRequest", "changelog", "changeset", "environment", "equals", "expression", "isRestartedRun", "not", "tag", "triggeredBy"];
+const CONDITIONS = [
+  "allOf",
+  "anyOf",
+  "branch",
+  "buildingTag",
+  "changeRequest",
+  "changelog",
+  "changeset",
+  "environment",
+  "equals",
+  "expression",
+  "isRestartedRun",
+  "not",
+  "tag",
+  "triggeredBy",
+];
 const PARAMS: Record<string, string[]> = {
   branch: ["pattern", "comparator"],
   tag: ["pattern", "comparator"],
@@ -16,7 +31,18 @@ const PARAMS: Record<string, string[]> = {
   environment: ["name", "value", "ignoreCase", "comparator"],
   equals: ["expected", "actual"],
   triggeredBy: ["cause", "detail"],
-  changeRequest: ["id", "target", "branch", "fork", "url", "title", "author", "authorDisplayName", "authorEmail", "comparator"],
+  changeRequest: [
+    "id",
+    "target",
+    "branch",
+    "fork",
+    "url",
+    "title",
+    "author",
+    "authorDisplayName",
+    "authorEmail",
+    "comparator",
+  ],
   buildingTag: [],
   isRestartedRun: [],
 };
@@ -66,7 +92,13 @@ function condition(c: Entry, cx: Cx, known: Readonly<Record<string, string>>): C
   const str = (n: Node | undefined): string => (n ? substitute(text(evalValue(n, cx)), known) : "");
   if (c.name === "allOf" || c.name === "anyOf" || c.name === "not") {
     if (c.args.length > 0) {
-      report(cx, "error", "JK-when", `No additional arguments are allowed for children when condition "${c.name}".`, c.at);
+      report(
+        cx,
+        "error",
+        "JK-when",
+        `No additional arguments are allowed for children when condition "${c.name}".`,
+        c.at,
+      );
       return undefined;
     }
     const children = entries(c.closure, cx, c.name)
@@ -92,17 +124,34 @@ function condition(c: Entry, cx: Cx, known: Readonly<Record<string, string>>): C
     }
     const expr = statementsToExpr(c.closure.body, cx.scope.file, cx.diags, c.at);
     if (!expr) return undefined;
-    return { kind: "expression", expr, source: cx.scope.source.slice(c.closure.bodyStart, c.closure.bodyEnd).trim() };
+    return {
+      kind: "expression",
+      expr,
+      source: cx.scope.source.slice(c.closure.bodyStart, c.closure.bodyEnd).trim(),
+    };
   }
   const spec = PARAMS[c.name];
   if (!spec) {
-    report(cx, "error", "JK-when", `Unknown conditional ${c.name}. Valid conditionals are: [${CONDITIONS.join(", ")}]`, c.at);
+    report(
+      cx,
+      "error",
+      "JK-when",
+      `Unknown conditional ${c.name}. Valid conditionals are: [${CONDITIONS.join(", ")}]`,
+      c.at,
+    );
     return undefined;
   }
   const a = namedArgs(c);
   for (const name of Object.keys(a)) {
     if (name !== "" && !spec.includes(name)) {
-      report(cx, "error", "JK-invalid-parameter", `Invalid parameter "${name}", did you mean "${closest(name, spec)}"?`, a[name]!, `parameters of ${c.name}: ${spec.join(", ")}`);
+      report(
+        cx,
+        "error",
+        "JK-invalid-parameter",
+        `Invalid parameter "${name}", did you mean "${closest(name, spec)}"?`,
+        a[name]!,
+        `parameters of ${c.name}: ${spec.join(", ")}`,
+      );
       return undefined;
     }
   }
@@ -122,9 +171,11 @@ function condition(c: Entry, cx: Cx, known: Readonly<Record<string, string>>): C
       return cmp ? { kind: "branch", pattern, comparator: cmp } : undefined;
     }
     case "tag": {
-      const pattern = positional ?? a.pattern ? str(positional ?? a.pattern) : undefined;
+      const pattern = (positional ?? a.pattern) ? str(positional ?? a.pattern) : undefined;
       const cmp = comparator("GLOB");
-      return cmp ? { kind: "tag", ...(pattern !== undefined ? { pattern } : {}), comparator: cmp } : undefined;
+      return cmp
+        ? { kind: "tag", ...(pattern !== undefined ? { pattern } : {}), comparator: cmp }
+        : undefined;
     }
     case "buildingTag":
       return { kind: "buildingTag" };
@@ -138,23 +189,25 @@ function condition(c: Entry, cx: Cx, known: Readonly<Record<string, string>>): C
       if (!a.actual) return missing(c, cx, "actual");
       const exp = knownValue(a.expected, cx);
       const act = knownValue(a.actual, cx);
-      if (typeof exp === "string" && typeof act === "string") return { kind: "equals", expected: exp, actual: act };
+      if (typeof exp === "string" && typeof act === "string")
+        return { kind: "equals", expected: exp, actual: act };
       // Run-time values (env.X, currentBuild.number) are compared by the evaluator.
       const l = exprOf(a.expected, cx);
       const r = exprOf(a.actual, cx);
       if (!l || !r) return undefined;
-      return { kind: "expression", expr: { kind: "binary", op: "==", left: l, right: r }, source: `equals(expected: ${cx.scope.source.slice(a.expected.offset, a.expected.end)}, actual: ${cx.scope.source.slice(a.actual.offset, a.actual.end)})` };
+      return {
+        kind: "expression",
+        expr: { kind: "binary", op: "==", left: l, right: r },
+        source: `equals(expected: ${cx.scope.source.slice(a.expected.offset, a.expected.end)}, actual: ${cx.scope.source.slice(a.actual.offset, a.actual.end)})`,
+      };
     }
     case "changeset": {
       const pattern = str(positional ?? a.pattern);
       if (!pattern) return missing(c, cx, "pattern");
       const cmp = comparator("GLOB");
-      if (cmp === "REGEXP") {
-        report(cx, "error", "JK-when", 'changeset with comparator "REGEXP" is not supported; Gantry matches changed files with globs', c.at, `write a glob, e.g. changeset "**/*.js"`);
-        return undefined;
-      }
+      if (!cmp) return undefined;
       const caseSensitive = a.caseSensitive ? evalValue(a.caseSensitive, cx) === true : false;
-      return { kind: "changeset", pattern: cmp === "EQUALS" ? escapeGlob(pattern) : pattern, caseSensitive };
+      return { kind: "changeset", pattern, caseSensitive, ...(cmp !== "GLOB" ? { comparator: cmp } : {}) };
     }
     case "triggeredBy": {
       const cause = str(positional ?? a.cause);
@@ -164,10 +217,23 @@ function condition(c: Entry, cx: Cx, known: Readonly<Record<string, string>>): C
     case "changeRequest":
       return changeRequest(a, cx, comparator("EQUALS"), str);
     case "isRestartedRun":
-      report(cx, "info", "JK-when", "isRestartedRun() is always false in Gantry: runs are not restarted from a stage", c.at);
+      report(
+        cx,
+        "info",
+        "JK-when",
+        "isRestartedRun() is always false in Gantry: runs are not restarted from a stage",
+        c.at,
+      );
       return { kind: "expression", expr: { kind: "literal", value: false }, source: "isRestartedRun()" };
     case "changelog":
-      report(cx, "error", "JK-when", "changelog conditions are not supported yet", c.at, "use branch, changeset or an expression over env variables");
+      report(
+        cx,
+        "error",
+        "JK-when",
+        "changelog conditions are not supported yet",
+        c.at,
+        "use branch, changeset or an expression over env variables",
+      );
       return undefined;
     default:
       return undefined;
@@ -180,15 +246,21 @@ function missing(c: Entry, cx: Cx, name: string): undefined {
 }
 
 function exprOf(n: Node, cx: Cx): Expr | undefined {
-  return statementsToExpr([{ type: "expr", expr: n, line: n.line, column: n.column, offset: n.offset, end: n.end }], cx.scope.file, cx.diags, n);
-}
-
-function escapeGlob(s: string): string {
-  return s.replace(/[*?[\]{}()!+@\\]/g, "\\$&");
+  return statementsToExpr(
+    [{ type: "expr", expr: n, line: n.line, column: n.column, offset: n.offset, end: n.end }],
+    cx.scope.file,
+    cx.diags,
+    n,
+  );
 }
 
 /** `changeRequest target: 'release-*', comparator: 'GLOB'`: a change request whose CHANGE_* variables match. */
-function changeRequest(a: Record<string, Node>, cx: Cx, cmp: Comparator | undefined, str: (n: Node | undefined) => string): Condition | undefined {
+function changeRequest(
+  a: Record<string, Node>,
+  cx: Cx,
+  cmp: Comparator | undefined,
+  str: (n: Node | undefined) => string,
+): Condition | undefined {
   if (!cmp) return undefined;
   const checks: Condition[] = [];
   for (const [key, env] of Object.entries(CHANGE_VARS)) {
@@ -196,12 +268,17 @@ function changeRequest(a: Record<string, Node>, cx: Cx, cmp: Comparator | undefi
     const pattern = str(a[key]);
     const left: Expr = { kind: "var", scope: "env", name: env };
     let expr: Expr;
-    if (cmp === "EQUALS") expr = { kind: "binary", op: "==", left, right: { kind: "literal", value: pattern } };
+    if (cmp === "EQUALS")
+      expr = { kind: "binary", op: "==", left, right: { kind: "literal", value: pattern } };
     else {
       const source = cmp === "GLOB" ? picomatch.makeRe(pattern, { dot: true }).source : pattern;
       expr = { kind: "binary", op: "==~", left, right: { kind: "literal", value: source } };
     }
-    checks.push({ kind: "expression", expr, source: `changeRequest ${key}: "${pattern}", comparator: "${cmp}"` });
+    checks.push({
+      kind: "expression",
+      expr,
+      source: `changeRequest ${key}: "${pattern}", comparator: "${cmp}"`,
+    });
   }
   if (checks.length === 0) return { kind: "changeRequest" };
   return { kind: "allOf", conditions: [{ kind: "changeRequest" }, ...checks] };

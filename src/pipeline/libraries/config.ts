@@ -29,24 +29,42 @@ const fileSchema = z.strictObject({
  */
 export function parseLibraryFlag(flag: string): LibrarySource {
   const eq = flag.indexOf("=");
-  if (eq <= 0 || eq === flag.length - 1) throw new Error(`--library "${flag}" must be NAME=PATH or NAME=GIT-URL (optionally NAME@VERSION=...)`);
+  if (eq <= 0 || eq === flag.length - 1)
+    throw new Error(`--library "${flag}" must be NAME=PATH or NAME=GIT-URL (optionally NAME@VERSION=...)`);
   const left = flag.slice(0, eq);
   const source = flag.slice(eq + 1);
   const at = left.indexOf("@");
   const name = at < 0 ? left : left.slice(0, at);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`--library "${flag}": "${name}" is not a valid library name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new Error(`--library "${flag}": "${name}" is not a valid library name`);
   return { name, source, ...(at >= 0 && at < left.length - 1 ? { defaultVersion: left.slice(at + 1) } : {}) };
 }
 
 /** Reads `.gantry/libraries.yml` (absent: no libraries). Relative sources are resolved against the project. */
-export function readLibrariesConfig(projectDir: string): { sources: LibrarySource[]; diagnostics: Diagnostic[] } {
+export function readLibrariesConfig(projectDir: string): {
+  sources: LibrarySource[];
+  diagnostics: Diagnostic[];
+} {
   const file = path.join(projectDir, LIBRARIES_FILE);
   if (!existsSync(file)) return { sources: [], diagnostics: [] };
-  const diag = (message: string, line = 1, column = 1): Diagnostic => ({ severity: "error", code: "LIB-config", message, file: LIBRARIES_FILE, line, column, hint: "see docs/libraries.md for the format" });
+  const diag = (message: string, line = 1, column = 1): Diagnostic => ({
+    severity: "error",
+    code: "LIB-config",
+    message,
+    file: LIBRARIES_FILE,
+    line,
+    column,
+    hint: "see docs/libraries.md for the format",
+  });
   const doc = parseDocument(readFileSync(file, "utf8"));
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    return { sources: [], diagnostics: [diag(e.message.split("\n")[0] ?? "invalid YAML", e.linePos?.[0].line, e.linePos?.[0].col)] };
+    return {
+      sources: [],
+      diagnostics: [
+        diag(e.message.split("\n")[0] ?? "invalid YAML", e.linePos?.[0].line, e.linePos?.[0].col),
+      ],
+    };
   }
   const parsed = fileSchema.safeParse(doc.toJS());
   if (!parsed.success) {
@@ -55,9 +73,14 @@ export function readLibrariesConfig(projectDir: string): { sources: LibrarySourc
   }
   const list = Array.isArray(parsed.data.libraries)
     ? parsed.data.libraries
-    : Object.entries(parsed.data.libraries).map(([name, v]) => (typeof v === "string" ? { name, source: v } : { name, ...v }));
+    : Object.entries(parsed.data.libraries).map(([name, v]) =>
+        typeof v === "string" ? { name, source: v } : { name, ...v },
+      );
   return {
-    sources: list.map((l) => ({ ...l, source: isRemote(l.source) ? l.source : path.resolve(projectDir, l.source) })),
+    sources: list.map((l) => ({
+      ...l,
+      source: isRemote(l.source) ? l.source : path.resolve(projectDir, l.source),
+    })),
     diagnostics: [],
   };
 }

@@ -23,7 +23,11 @@ export class LibraryFetchError extends Error {}
 
 async function git(args: string[], cwd?: string): Promise<string> {
   try {
-    const { stdout } = await run("git", args, { cwd, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } });
+    const { stdout } = await run("git", args, {
+      cwd,
+      maxBuffer: 16 * 1024 * 1024,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+    });
     return stdout.trim();
   } catch (err) {
     const e = err as { stderr?: string; message: string };
@@ -34,25 +38,36 @@ async function git(args: string[], cwd?: string): Promise<string> {
 /** The commit `version` names in `source` (branch, tag or commit id), via `git ls-remote`. */
 async function resolveCommit(source: string, version: string): Promise<string | undefined> {
   const out = await git(["ls-remote", source, version, `refs/tags/${version}^{}`]);
-  const lines = out.split("\n").filter(Boolean).map((l) => l.split("\t") as [string, string]);
+  const lines = out
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split("\t") as [string, string]);
   const peeled = lines.find(([, ref]) => ref === `refs/tags/${version}^{}`);
-  const exact = lines.find(([, ref]) => ref === `refs/heads/${version}` || ref === `refs/tags/${version}`) ?? lines[0];
+  const exact =
+    lines.find(([, ref]) => ref === `refs/heads/${version}` || ref === `refs/tags/${version}`) ?? lines[0];
   return (peeled ?? exact)?.[0];
 }
 
 export async function fetchLibrary(src: LibrarySource, version: string, cacheDir: string): Promise<Fetched> {
   const remote = isRemote(src.source);
   if (!remote) {
-    if (!existsSync(src.source) || !statSync(src.source).isDirectory()) throw new LibraryFetchError(`directory ${src.source} does not exist`);
+    if (!existsSync(src.source) || !statSync(src.source).isDirectory())
+      throw new LibraryFetchError(`directory ${src.source} does not exist`);
     const isGit = existsSync(path.join(src.source, ".git"));
     if (!version) return { dir: src.source };
-    if (!isGit) throw new LibraryFetchError(`${src.source} is a plain directory, not a git repository, so it has no version "${version}"`);
+    if (!isGit)
+      throw new LibraryFetchError(
+        `${src.source} is a plain directory, not a git repository, so it has no version "${version}"`,
+      );
   }
-  if (!version) throw new LibraryFetchError("a git library needs a version: name@branch, name@tag or a defaultVersion");
+  if (!version)
+    throw new LibraryFetchError("a git library needs a version: name@branch, name@tag or a defaultVersion");
   const key = createHash("sha256").update(`${src.source}@${version}`).digest("hex").slice(0, 16);
   const target = path.join(cacheDir, "libraries", src.name, key);
   const marker = path.join(target, MARKER);
-  const cached = existsSync(marker) ? (JSON.parse(readFileSync(marker, "utf8")) as { commit: string }).commit : undefined;
+  const cached = existsSync(marker)
+    ? (JSON.parse(readFileSync(marker, "utf8")) as { commit: string }).commit
+    : undefined;
   let commit: string | undefined;
   try {
     commit = await resolveCommit(src.source, version);
@@ -62,7 +77,10 @@ export async function fetchLibrary(src: LibrarySource, version: string, cacheDir
     throw err;
   }
   if (!commit && /^[0-9a-f]{7,40}$/i.test(version)) commit = version;
-  if (!commit) throw new LibraryFetchError(`version "${version}" is neither a branch, a tag nor a commit of ${src.source}`);
+  if (!commit)
+    throw new LibraryFetchError(
+      `version "${version}" is neither a branch, a tag nor a commit of ${src.source}`,
+    );
   if (cached && (cached === commit || cached.startsWith(commit))) return { dir: target, commit: cached };
   mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;

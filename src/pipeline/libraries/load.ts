@@ -70,7 +70,9 @@ export async function loadLibraries(
   const diagnostics: Diagnostic[] = [];
   const libs = emptyLibraries();
   const all: LibraryRequest[] = [
-    ...sources.filter((s) => s.implicit).map((s) => ({ spec: s.name, at: { file: LIBRARIES_FILE, line: 0, column: 0 } })),
+    ...sources
+      .filter((s) => s.implicit)
+      .map((s) => ({ spec: s.name, at: { file: LIBRARIES_FILE, line: 0, column: 0 } })),
     ...requests,
   ];
   const loaded = new Map<string, string>();
@@ -79,16 +81,28 @@ export async function loadLibraries(
     const name = at < 0 ? req.spec : req.spec.slice(0, at);
     const src = sources.find((s) => s.name === name);
     const err = (message: string, hint?: string): void => {
-      diagnostics.push({ severity: "error", code: "LIB-load", message, ...req.at, ...(hint ? { hint } : {}) });
+      diagnostics.push({
+        severity: "error",
+        code: "LIB-load",
+        message,
+        ...req.at,
+        ...(hint ? { hint } : {}),
+      });
     };
     if (!src) {
-      err(`No library named "${name}" is configured`, `add it to ${LIBRARIES_FILE} or pass --library ${name}=<path or git URL>`);
+      err(
+        `No library named "${name}" is configured`,
+        `add it to ${LIBRARIES_FILE} or pass --library ${name}=<path or git URL>`,
+      );
       continue;
     }
     const version = at < 0 ? (src.defaultVersion ?? "") : req.spec.slice(at + 1);
     const already = loaded.get(name);
     if (already !== undefined) {
-      if (already !== version) err(`Library ${name} is already loaded at version "${already}"; it cannot also be loaded at "${version}"`);
+      if (already !== version)
+        err(
+          `Library ${name} is already loaded at version "${already}"; it cannot also be loaded at "${version}"`,
+        );
       continue;
     }
     loaded.set(name, version);
@@ -96,10 +110,18 @@ export async function loadLibraries(
     try {
       fetched = await fetchLibrary(src, version, cacheDir);
     } catch (e) {
-      err(`could not load library ${req.spec}: ${e instanceof Error ? e.message : String(e)}`, "check the library's source and that the version exists (git ls-remote <source>)");
+      err(
+        `could not load library ${req.spec}: ${e instanceof Error ? e.message : String(e)}`,
+        "check the library's source and that the version exists (git ls-remote <source>)",
+      );
       continue;
     }
-    libs.libraries.push({ name, version, dir: fetched.dir, ...(fetched.commit ? { commit: fetched.commit } : {}) });
+    libs.libraries.push({
+      name,
+      version,
+      dir: fetched.dir,
+      ...(fetched.commit ? { commit: fetched.commit } : {}),
+    });
     readVars(name, version, fetched.dir, libs);
   }
   const dirs = libs.libraries.map((l) => l.dir);
@@ -124,7 +146,15 @@ function readVars(library: string, version: string, dir: string, libs: LoadedLib
     const name = m[1]!;
     const kind = m[2] === "groovy" ? "groovy" : "yaml";
     const full = path.join(varsDir, f);
-    const v: LibraryVar = { library, version, name, kind, file: `${library}${version ? "@" + version : ""}:vars/${f}`, path: full, source: readFileSync(full, "utf8") };
+    const v: LibraryVar = {
+      library,
+      version,
+      name,
+      kind,
+      file: `${library}${version ? "@" + version : ""}:vars/${f}`,
+      path: full,
+      source: readFileSync(full, "utf8"),
+    };
     if (kind === "groovy") {
       if (!libs.vars.has(name)) libs.vars.set(name, v);
     } else {
