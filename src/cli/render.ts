@@ -3,7 +3,7 @@ import type { JobStatus, RunEvent } from "../engine/events.js";
 /** ANSI styling that honours `NO_COLOR` and `FORCE_COLOR`. */
 export function colours(stream: NodeJS.WriteStream) {
   const on =
-    process.env.NO_COLOR === undefined &&
+    !process.env.NO_COLOR &&
     (process.env.FORCE_COLOR !== undefined ? process.env.FORCE_COLOR !== "0" : stream.isTTY === true);
   const wrap = (open: number, close: number) => (s: string) => (on ? `\x1b[${open}m${s}\x1b[${close}m` : s);
   return {

@@ -7,7 +7,6 @@ export function renderGantrySchema(): string {
   return `${JSON.stringify(
     {
       ...schema,
-      $id: "https://gantry.dev/schemas/gantry.schema.json",
       title: "gantry.yml",
       description: "A Gantry pipeline: the declarative model (pipeline, agent, stages, stage, steps, post, when, parallel, matrix, input) in YAML.",
     },

@@ -1,0 +1,124 @@
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { gantry, gantryBin, project } from "./helpers.js";
+
+const pipeline = `pipeline:
+  agent: any
+  stages:
+    - stage: Build
+      steps:
+        - sh: echo "building $GREETING"
+    - stage: Test
+      steps:
+        - sh: echo testing
+`;
+
+describe("gantry run", () => {
+  it("runs a pipeline and prints job-prefixed lines and a summary (exit 0)", async () => {
+    const dir = project({ "gantry.yml": pipeline });
+    const r = await gantry(["run", "--variable", "GREETING=world"], dir);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Build\s+> building world$/m);
+    expect(r.stdout).toMatch(/^Test\s+> testing$/m);
+    expect(r.stdout).toMatch(/^ PASS\s+Build/m);
+    expect(r.stdout).toMatch(/pipeline success/);
+    expect(existsSync(path.join(dir, ".gantry/runs/1/build.log"))).toBe(true);
+    expect(existsSync(path.join(dir, ".gantry/runs/1/events.jsonl"))).toBe(true);
+  });
+
+  it("exits 1 when the pipeline fails, and shows why", async () => {
+    const dir = project({ "gantry.yml": pipeline.replace("echo testing", "exit 4") });
+    const r = await gantry(["run"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ FAIL\s+Test.*exit code 4/m);
+  });
+
+  it("exits 2 on an invalid file with file:line:column and starts nothing", async () => {
+    const dir = project({ "gantry.yml": pipeline.replace("steps:\n        - sh: echo testing", "stepz: [x]") });
+    const r = await gantry(["run"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/gantry\.yml:8:7: error\[unknown-key\]: unknown key "stepz"/);
+    expect(r.stderr).toMatch(/hint: did you mean "steps"\?/);
+    expect(r.stdout).not.toMatch(/started/);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it("exits 2 when there is no pipeline file, or a job does not exist", async () => {
+    const empty = project({ "README.md": "x" });
+    const r = await gantry(["run"], empty);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no pipeline file found/);
+    const dir = project({ "gantry.yml": pipeline });
+    const r2 = await gantry(["run", "--job", "Nope"], dir);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/Nope could not be found/);
+  });
+
+  it("selects jobs with --job and adds their needs with --needs", async () => {
+    const dir = project({ "gantry.yml": pipeline });
+    const only = await gantry(["run", "--job", "Test"], dir);
+    expect(only.stdout).not.toMatch(/building/);
+    expect(only.stdout).toMatch(/testing/);
+    const withNeeds = await gantry(["run", "--job", "Test", "--needs"], dir);
+    expect(withNeeds.stdout).toMatch(/building/);
+  });
+
+  it("prints one JSON event per line with --json", async () => {
+    const dir = project({ "gantry.yml": pipeline });
+    const r = await gantry(["run", "--json"], dir);
+    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; text?: string });
+    expect(events[0]!.type).toBe("run.started");
+    expect(events.at(-1)!.type).toBe("run.finished");
+    expect(events.some((e) => e.type === "log" && e.text === "testing")).toBe(true);
+  });
+
+  it("honours NO_COLOR and FORCE_COLOR", async () => {
+    const dir = project({ "gantry.yml": pipeline });
+    expect((await gantry(["run"], dir)).stdout).not.toContain("\x1b[");
+    expect((await gantry(["run"], dir, { NO_COLOR: "", FORCE_COLOR: "1" })).stdout).toContain("\x1b[");
+  });
+
+  it("cancels on Ctrl-C, cleans up its processes and exits 130", async () => {
+    const tag = `4${Date.now() % 100000}`;
+    const dir = project({ "gantry.yml": `pipeline:\n  stages:\n    - stage: Long\n      steps: ["sleep ${tag}"]\n` });
+    const child = spawn(process.execPath, [gantryBin, "run"], { cwd: dir, env: { ...process.env, CI: "true" } });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("started")) child.kill("SIGINT");
+    });
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    expect(code).toBe(130);
+    expect(out).toMatch(/pipeline canceled/);
+    expect(execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`]).toString().trim()).toBe("");
+  });
+});
+
+describe("gantry validate, plan, list", () => {
+  it("validate prints diagnostics as JSON and exits 2 on errors", async () => {
+    const dir = project({ "gantry.yml": "pipeline:\n  stages:\n    - stage: A\n      steps: [{ech: hi}]\n" });
+    const r = await gantry(["validate", "--format", "json"], dir);
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout) as { valid: boolean; diagnostics: { code: string; line: number; column: number; hint: string }[] };
+    expect(out.valid).toBe(false);
+    expect(out.diagnostics[0]).toMatchObject({ code: "unknown-step", line: 4, hint: 'did you mean "echo"?' });
+  });
+
+  it("validate says a good file is valid (exit 0)", async () => {
+    const r = await gantry(["validate"], project({ "gantry.yml": pipeline }));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/gantry\.yml: valid gantry pipeline, 2 jobs/);
+  });
+
+  it("plan prints a versioned JSON Plan; list prints the jobs", async () => {
+    const dir = project({ "gantry.yml": pipeline });
+    const plan = JSON.parse((await gantry(["plan"], dir)).stdout) as { version: number; jobs: { id: string }[] };
+    expect(plan.version).toBe(1);
+    expect(plan.jobs.map((j) => j.id)).toEqual(["Build", "Test"]);
+    const list = await gantry(["list"], dir);
+    expect(list.stdout).toMatch(/^Test\s+Test\s+on_success\s+Build$/m);
+  });
+});
