@@ -6,6 +6,7 @@ import type { BuildResult, Cache, Job, PostCondition, Step } from "../pipeline/p
 import { POST_CONDITIONS } from "../pipeline/plan.js";
 import type { ExecutorSession, OutputStream } from "../executors/executor.js";
 import { ExecutorError } from "../executors/executor.js";
+import type { runDockerBuildStep as RunDockerBuildStep } from "../executors/docker/build.js";
 import { jobEnvironment } from "./env.js";
 import type { LogStream } from "./events.js";
 import { collectFiles, copyFiles, listProjectFiles, removeDir } from "./files.js";
@@ -416,6 +417,14 @@ class JobAttempt {
         const rel = path.relative(this.workspace, r.reportPath);
         if (!rel.startsWith("..")) this.hostArchived.add(rel);
         return r;
+      },
+      runDockerBuild: async (step, cwd, stepEnv) => {
+        // Loaded on first use, like the scanner: only pipelines that build images need dockerode.
+        const buildModule = "../executors/docker/build.js";
+        const { runDockerBuildStep } = (await import(buildModule)) as { runDockerBuildStep: typeof RunDockerBuildStep };
+        const log = (l: string) => this.system(l);
+        const o = { workspace: path.join(this.workspace, cwd), env: stepEnv, log, signal: this.abort.signal, secrets: ctx.secrets };
+        await runDockerBuildStep(step, o);
       },
     };
   }

@@ -1,6 +1,5 @@
 import path from "node:path";
 import Docker from "dockerode";
-import type { SecretResolver } from "../../engine/types.js";
 import type { Step } from "../../pipeline/plan.js";
 import { ExecutorError } from "../executor.js";
 import { packBuildContext } from "./build-context.js";
@@ -93,6 +92,15 @@ export async function buildImage(
   }
   return imageId;
 }
+
+/** Resolves a Gantry secret by id (the engine's `SecretResolver`; executors may not import the engine). */
+export type SecretResolver = (
+  id: string,
+) => Promise<
+  | { kind: "secret" | "file"; value: string }
+  | { kind: "usernamePassword"; username: string; password: string }
+  | undefined
+>;
 
 /** What the engine passes to `runDockerBuildStep`. */
 export interface DockerBuildContext {
