@@ -159,7 +159,14 @@ interface Scope {
 export async function compileGantry(ctx: CompileContext & { source: string }): Promise<CompileResult> {
   const c = new NativeCompiler(ctx);
   if (!c.src.report(c.bag)) return { diagnostics: c.bag.items };
-  const js = c.src.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let js: unknown;
+  try {
+    js = c.src.doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    // Aliases without anchors, alias bombs: the YAML is well-formed but cannot be resolved.
+    c.bag.error("yaml-alias", (err as Error).message, { file: ctx.file, line: 1, column: 1 }, "define each anchor (&name) before its alias (*name)");
+    return { diagnostics: c.bag.items };
+  }
   if (js === null || typeof js !== "object" || Array.isArray(js)) {
     c.bag.error("invalid-document", "a gantry.yml must be a mapping with a top-level `pipeline:` key", { file: ctx.file, line: 1, column: 1 }, "start the file with `pipeline:`");
     return { diagnostics: c.bag.items };
