@@ -51,14 +51,17 @@ async function resolveCommit(source: string, version: string): Promise<string | 
 export async function fetchLibrary(src: LibrarySource, version: string, cacheDir: string): Promise<Fetched> {
   const remote = isRemote(src.source);
   if (!remote) {
-    if (!existsSync(src.source) || !statSync(src.source).isDirectory())
-      throw new LibraryFetchError(`directory ${src.source} does not exist`);
-    const isGit = existsSync(path.join(src.source, ".git"));
-    if (!version) return { dir: src.source };
-    if (!isGit)
+    const exists = existsSync(src.source) && statSync(src.source).isDirectory();
+    if (!version) {
+      if (!exists) throw new LibraryFetchError(`directory ${src.source} does not exist`);
+      return { dir: src.source };
+    }
+    // A missing directory may still be in the cache; only a plain directory cannot have versions.
+    if (exists && !existsSync(path.join(src.source, ".git"))) {
       throw new LibraryFetchError(
         `${src.source} is a plain directory, not a git repository, so it has no version "${version}"`,
       );
+    }
   }
   if (!version)
     throw new LibraryFetchError("a git library needs a version: name@branch, name@tag or a defaultVersion");

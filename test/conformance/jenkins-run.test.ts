@@ -1,0 +1,117 @@
+/**
+ * Runs runnable corpus samples end to end with the shell executor: `./bin/gantry run --file
+ * Jenkinsfile` in a fresh git checkout, as a user would. Needs `npm run build` (npm test does it).
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { corpusDir, git, repoRoot } from "../pipeline/jenkins/helpers.js";
+
+const gantry = path.join(repoRoot, "bin/gantry");
+
+function checkout(jenkinsfile: { sample?: string; text?: string }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "gantry-jk-run-"));
+  if (jenkinsfile.sample)
+    copyFileSync(path.join(corpusDir, jenkinsfile.sample), path.join(dir, "Jenkinsfile"));
+  else writeFileSync(path.join(dir, "Jenkinsfile"), jenkinsfile.text!);
+  git(dir, "init", "-q", "-b", "master");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "sample");
+  return dir;
+}
+
+function run(dir: string, ...args: string[]): { code: number | null; out: string } {
+  const r = spawnSync(gantry, ["run", "--file", "Jenkinsfile", ...args], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, CI: "true", NO_COLOR: "1" },
+    timeout: 60_000,
+  });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe("jenkins samples run with the shell executor", () => {
+  it("has a built CLI", () => {
+    expect(existsSync(path.join(repoRoot, "dist/cli/main.js")), "run npm run build first").toBe(true);
+  });
+
+  it("multipleProperties: options, parameters, triggers and a sh step", () => {
+    const r = run(checkout({ sample: "pmd__multipleProperties.groovy" }));
+    expect(r.out).toContain("foo > hello");
+    expect(r.out).toContain("test -f Jenkinsfile");
+    expect(r.code).toBe(0);
+  });
+
+  it("multiExpressionEnvironment: concatenated environment values reach the steps", () => {
+    const r = run(checkout({ sample: "pmd__environment_multiExpressionEnvironment.groovy" }));
+    expect(r.out).toContain("FOO is BAR");
+    expect(r.out).toContain("_UNDERSCORE is VALID");
+    expect(r.code).toBe(0);
+  });
+
+  it("whenBranch: branch conditions run on master and skip the release stages", () => {
+    const r = run(checkout({ sample: "pmd__when_whenBranch.groovy" }));
+    expect(r.out).toContain("master it (default)");
+    expect(r.out).toContain("master it (EQUALS)");
+    expect(r.out).not.toContain("release it");
+    expect(r.out).not.toContain("Digit release");
+    expect(r.code).toBe(0);
+  });
+
+  it("warnErrorStageUnstable: warnError makes the stage and the build unstable", () => {
+    const r = run(checkout({ sample: "pmd__postStage_warnErrorStageUnstable.groovy" }));
+    expect(r.out).toContain("This should happen");
+    expect(r.out).toContain("The build should be unstable");
+    expect(r.out).not.toContain("This shouldn't happen");
+  });
+
+  it("stash: writeFile then stash", () => {
+    const r = run(checkout({ sample: "pmd__properties_stashWithSpecifiedPropertyValue.groovy" }));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/stash/i);
+  });
+
+  it("parameters, --param, parallel branches and a when expression", () => {
+    const dir = checkout({
+      text: `pipeline {
+  agent any
+  environment { GREETING = "hello" }
+  parameters { string(name: 'WHO', defaultValue: 'world') }
+  stages {
+    stage('Build') {
+      steps {
+        sh 'echo "$GREETING \${WHO}" > out.txt'
+        echo "Greeting is \${env.GREETING}"
+      }
+    }
+    stage('Test') {
+      parallel {
+        stage('a') { steps { sh 'cat out.txt' } }
+        stage('b') {
+          when { expression { params.WHO == 'nobody' } }
+          steps { echo 'must not run' }
+        }
+      }
+    }
+  }
+  post { always { echo 'all done' } }
+}
+`,
+    });
+    const r = run(dir, "--param", "WHO=you");
+    expect(r.out).toContain("hello you");
+    expect(r.out).toContain("Greeting is hello");
+    expect(r.out).not.toContain("must not run");
+    expect(r.out).toContain("all done");
+    expect(r.code).toBe(0);
+  });
+
+  it("a Jenkinsfile with a script block is refused before anything runs (exit 2)", () => {
+    const r = run(checkout({ sample: "pmd__simpleScript.groovy" }));
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("Jenkinsfile:30:17");
+    expect(r.out).toContain("script {} blocks are not run");
+  });
+});
