@@ -10,8 +10,13 @@ const MAX_EXTENDS_DEPTH = 11;
  * deep-merged in order, then the job itself on top. Missing parents, cycles and overly deep
  * chains are diagnostics; the job then keeps what could be merged.
  */
-export function resolveExtends(st: CompileState, root: YMap, jobNames: string[]): Map<string, YMap> {
+export function resolveExtends(
+  st: CompileState,
+  root: YMap,
+  jobNames: string[],
+): { jobs: Map<string, YMap>; broken: Set<string> } {
   const done = new Map<string, YMap>();
+  const broken = new Set<string>();
   const reported = new Set<string>();
 
   function resolve(name: string, chain: string[]): YMap | undefined {
@@ -41,7 +46,7 @@ export function resolveExtends(st: CompileState, root: YMap, jobNames: string[])
     }
     let merged: YMap | undefined;
     for (const p of parents) {
-      const at = p.idx === undefined ? posOf(st, job, "extends") : posOf(st, ext as object, p.idx);
+      const at = p.idx === undefined ? posOf(st, job, "extends") : posOf(st, ext, p.idx);
       if (chain.includes(p.name) || p.name === name) {
         const key = [...chain, name].join(">");
         if (!reported.has(key)) {
@@ -53,6 +58,7 @@ export function resolveExtends(st: CompileState, root: YMap, jobNames: string[])
             "remove one of the extends so that the chain ends",
           );
         }
+        broken.add(name);
         continue;
       }
       if (chain.length + 1 >= MAX_EXTENDS_DEPTH) {
@@ -74,9 +80,11 @@ export function resolveExtends(st: CompileState, root: YMap, jobNames: string[])
           at,
           hint ?? "define that job or template, or fix the name",
         );
+        broken.add(name);
         continue;
       }
       const parent = resolve(p.name, [...chain, name]);
+      if (broken.has(p.name)) broken.add(name);
       if (!parent) continue;
       merged = merged ? deepMerge(st, merged, parent) : parent;
     }
@@ -86,5 +94,5 @@ export function resolveExtends(st: CompileState, root: YMap, jobNames: string[])
   }
 
   for (const name of jobNames) resolve(name, []);
-  return done;
+  return { jobs: done, broken };
 }

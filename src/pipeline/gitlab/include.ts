@@ -4,6 +4,7 @@ import { glob } from "tinyglobby";
 import { expandVariables } from "./expand.js";
 import { firstMatchingRule, type RuleEnv } from "./rules.js";
 import { isMapValue, parseGitlabYaml, type Value, type YMap } from "./source.js";
+import type { Position } from "../diagnostics.js";
 import { deepMerge, posOf, scalarString, typeName, type CompileState } from "./state.js";
 
 /** GitLab's limit on included files per pipeline (nested ones count). */
@@ -52,7 +53,8 @@ async function expand(
   }
   let merged: YMap | undefined;
   for (const e of entries) {
-    for (const file of await entryFiles(st, e.value, e.owner, e.key, env)) {
+    const { files, at } = await entryFiles(st, e.value, e.owner, e.key, env);
+    for (const file of files) {
       counter.n++;
       if (counter.n > MAX_INCLUDES) {
         if (!counter.reported) {
@@ -66,7 +68,7 @@ async function expand(
         }
         return withoutInclude(st, config);
       }
-      const included = await loadFile(st, file, e.owner, e.key);
+      const included = await loadFile(st, file, at);
       if (!included) continue;
       const expanded = depth < MAX_INCLUDES ? await expand(st, included, env, counter, depth + 1) : included;
       merged = merged ? deepMerge(st, merged, expanded) : expanded;
@@ -91,7 +93,7 @@ async function entryFiles(
   owner: object,
   key: string | number,
   env: RuleEnv,
-): Promise<string[]> {
+): Promise<{ files: string[]; at: Position }> {
   let local: string | undefined;
   let at = posOf(st, owner, key);
   if (typeof value === "string") {
@@ -102,13 +104,13 @@ async function entryFiles(
         at,
         "download the file into the repository and include it with include: local",
       );
-      return [];
+      return { files: [], at };
     }
     local = value;
   } else if (isMapValue(value)) {
     if (value.rules !== undefined) {
       const rule = firstMatchingRule(st, value, "rules", env, ["if", "changes", "exists", "when"]);
-      if (!rule || rule.when === "never") return [];
+      if (!rule || rule.when === "never") return { files: [], at };
     }
     const kind = Object.keys(OTHER_KINDS).find((k) => value[k] !== undefined);
     if (kind) {
@@ -118,12 +120,12 @@ async function entryFiles(
         posOf(st, value, kind),
         "copy the file into this repository and include it with include: local",
       );
-      return [];
+      return { files: [], at };
     }
     const l = scalarString(value.local);
     if (l === undefined) {
       st.bag.error("GL063", "include entry needs local: (or remote/project/template/component)", at);
-      return [];
+      return { files: [], at };
     }
     local = l;
     at = posOf(st, value, "local");
@@ -136,7 +138,7 @@ async function entryFiles(
     }
   } else {
     st.bag.error("GL060", `include entries must be a path or a map, got ${typeName(value)}`, at);
-    return [];
+    return { files: [], at };
   }
   const raw = expandVariables(local, env.vars);
   if (raw.split("/").includes("..")) {
@@ -146,7 +148,7 @@ async function entryFiles(
       at,
       "GitLab does not allow ../ in local includes",
     );
-    return [];
+    return { files: [], at };
   }
   if (raw.startsWith("./")) {
     st.bag.error(
@@ -155,7 +157,7 @@ async function entryFiles(
       at,
       `paths are relative to the project root: write "${raw.slice(2)}"`,
     );
-    return [];
+    return { files: [], at };
   }
   const rel = raw.replace(/^\/+/, "");
   if (rel === "") {
@@ -167,7 +169,7 @@ async function entryFiles(
         ? undefined
         : "only predefined variables and --variable values can be used in include paths",
     );
-    return [];
+    return { files: [], at };
   }
   if (/[*?[{]/.test(rel)) {
     const pattern = rel.replace(/\*\*(?!\/)/g, "**/*");
@@ -177,17 +179,12 @@ async function entryFiles(
       .filter((f) => /\.ya?ml$/.test(f))
       .sort();
     if (files.length === 0) st.bag.warning("GL066", `include:local "${raw}" matches no file`, at);
-    return files;
+    return { files, at };
   }
-  return [rel];
+  return { files: [rel], at };
 }
 
-async function loadFile(
-  st: CompileState,
-  rel: string,
-  owner: object,
-  key: string | number,
-): Promise<YMap | undefined> {
+async function loadFile(st: CompileState, rel: string, at: Position): Promise<YMap | undefined> {
   let text: string;
   try {
     text = await readFile(path.join(st.ctx.projectDir, rel), "utf8");
@@ -198,7 +195,7 @@ async function loadFile(
       code === "ENOENT"
         ? `local include file cannot be found: ${rel}`
         : `cannot read include file ${rel}: ${code ?? String(err)}`,
-      posOf(st, owner, key),
+      at,
       "paths in include:local are relative to the project root",
     );
     return undefined;

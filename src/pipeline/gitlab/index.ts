@@ -11,7 +11,7 @@ import { checkCycles, resolveNeeds, type NeedsIndex, type NeedsNode } from "./ne
 import { resolveReferences } from "./reference.js";
 import { firstMatchingRule, type RuleEnv } from "./rules.js";
 import { validateSchema } from "./schema.js";
-import { Locator, isMapValue, newMap, parseGitlabYaml, type YMap } from "./source.js";
+import { Locator, isMapValue, newMap, parseGitlabYaml } from "./source.js";
 import { posOf, scalarString, typeName, type CompileState } from "./state.js";
 import { parseVariables, pipelineVariables } from "./variables.js";
 
@@ -104,7 +104,7 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
       );
     }
   }
-  const resolved = resolveExtends(
+  const { jobs: resolved, broken } = resolveExtends(
     st,
     root,
     jobKeys.filter((k) => isMapValue(root[k])),
@@ -203,6 +203,7 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
       globalVars,
       env,
       at: st.loc.keyAt(root, name, st.file),
+      extendsBroken: broken.has(name),
     });
     isMatrix.set(name, out.isMatrix);
     if (out.instances.length === 0) excluded.add(name);

@@ -300,7 +300,7 @@ export function compileTimeout(st: CompileState, job: YMap, jobName: string): nu
   if (ms === undefined || ms <= 0) {
     st.bag.error(
       "GL093",
-      `${jobName}.timeout "${String(t as string)}" is not a duration`,
+      `${jobName}.timeout ${JSON.stringify(t)} is not a duration`,
       posOf(st, job, "timeout"),
       'e.g. "1h 30m", "45 minutes", "2h"',
     );

@@ -41,6 +41,8 @@ export interface JobInput {
   env: RuleEnv;
   /** Where the job's name is written. */
   at: Position;
+  /** Its `extends` could not be resolved (already reported): missing keys are no news. */
+  extendsBroken: boolean;
 }
 
 const WHEN_VALUES: JobWhen[] = ["on_success", "on_failure", "always", "manual", "delayed"];
@@ -121,6 +123,7 @@ export function compileJob(
   if (job.trigger !== undefined) return none;
   const scripts = scriptLines(st, job, "script", name);
   if (job.script === undefined) {
+    if (input.extendsBroken) return none;
     st.bag.error("GL025", `job "${name}" has no script`, input.at, "add script: with the commands to run");
     return none;
   }
@@ -225,7 +228,8 @@ export function compileJob(
         posOf(st, job, "when"),
         didYouMeanHint(when, [...WHEN_VALUES, "never"]),
       );
-      continue;
+      // Keep compiling as on_success so that the job's other problems are reported too.
+      when = "on_success";
     }
 
     const vars = Object.assign(

@@ -168,7 +168,7 @@ function condense(
     if (extra) {
       const prop = String(extra.params.additionalProperty);
       const obj = originals.get((parent as Record<string, unknown> | undefined)?.[last ?? ""] ?? instance);
-      const at = isMapValue(obj as Value) ? st.loc.keyAt(obj as YMap, prop, st.file) : posOf(st, orig, key);
+      const at = isMapValue(obj) ? st.loc.keyAt(obj, prop, st.file) : posOf(st, orig, key);
       out.push(diag(at, `schema: "${prop}" is not allowed in ${where}`));
       continue;
     }

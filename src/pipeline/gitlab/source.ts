@@ -212,7 +212,7 @@ class Converter {
       if (typeof v === "boolean" || typeof v === "string") return v;
       if (typeof v === "number") return Number.isFinite(v) ? v : String(node.source ?? v);
       if (typeof v === "bigint") return String(v);
-      return String(v as string);
+      return v instanceof Date ? v.toISOString() : (JSON.stringify(v) ?? "");
     }
     if (isSeq(node)) {
       const out: Value[] = [];
@@ -252,7 +252,11 @@ class Converter {
             ? this.convert(keyNode, doc, depth + 1, seen)
             : null;
         const key =
-          rawKey === null || rawKey === undefined ? "" : typeof rawKey === "object" ? "" : String(rawKey);
+          typeof rawKey === "string"
+            ? rawKey
+            : typeof rawKey === "number" || typeof rawKey === "boolean"
+              ? String(rawKey)
+              : "";
         if (isScalar(keyNode) && key === "<<" && keyNode.type === "PLAIN") {
           merges.push(pair.value as YamlNode);
           continue;
