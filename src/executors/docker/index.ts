@@ -115,7 +115,7 @@ export class DockerExecutor implements Executor {
     }
     if (signal.aborted) return abortNow();
 
-    const socket = this.opts.dockerSocket ? dockerSocketAccess(docker) : { binds: [], env: [] };
+    const socket = this.opts.dockerSocket ? await dockerSocketAccess(docker) : { binds: [], env: [] };
     const jobNetwork = services.length > 0 ? prefix : undefined;
     const networkMode = args.network ?? jobNetwork;
     if (!spec.build) job.log(`Using docker image ${image}`);

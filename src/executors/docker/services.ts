@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import type { ServiceSpec } from "../../pipeline/plan.js";
 import { LABEL, objectName } from "./labels.js";
 import { createWithImage } from "./create.js";
+import { localSocketPath } from "./socket.js";
 
 /** A started service container. */
 export interface StartedService {
@@ -75,7 +76,7 @@ export async function waitForServices(
   log: (l: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  if (!(docker.modem as { socketPath?: unknown }).socketPath) return;
+  if (!(await localSocketPath(docker))) return;
   await Promise.all(
     services.map(async (s) => {
       const info = await s.container.inspect();

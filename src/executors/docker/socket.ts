@@ -9,25 +9,22 @@ export const SOCKET_IN_CONTAINER = "/var/run/docker.sock";
  * `DOCKER_HOST` is passed through as a variable. Returns nothing to add when neither applies.
  * This gives the job full control of the engine (and so of the host): it is opt-in.
  */
-export function dockerSocketAccess(docker: Docker): { binds: string[]; env: string[] } {
-  const modem = docker.modem as {
-    socketPath?: string;
-    host?: string;
-    port?: string | number;
-    protocol?: string;
-  };
-  if (typeof modem.socketPath === "string" && modem.socketPath) {
+export async function dockerSocketAccess(docker: Docker): Promise<{ binds: string[]; env: string[] }> {
+  const socketPath = await localSocketPath(docker);
+  if (socketPath) {
     return {
-      binds: [`${modem.socketPath}:${SOCKET_IN_CONTAINER}`],
+      binds: [`${socketPath}:${SOCKET_IN_CONTAINER}`],
       env: [`DOCKER_HOST=unix://${SOCKET_IN_CONTAINER}`],
     };
   }
-  if (modem.host) {
-    const scheme = modem.protocol === "https" ? "tcp" : (modem.protocol ?? "tcp");
-    return {
-      binds: [],
-      env: [`DOCKER_HOST=${scheme === "http" ? "tcp" : scheme}://${modem.host}:${modem.port ?? 2375}`],
-    };
-  }
+  const modem = docker.modem as { host?: string; port?: string | number; protocol?: string };
+  if (modem.host) return { binds: [], env: [`DOCKER_HOST=tcp://${modem.host}:${modem.port ?? 2375}`] };
   return { binds: [], env: [] };
+}
+
+/** The engine's unix socket when it is local (docker-modem may hold a lookup function instead of a path). */
+export async function localSocketPath(docker: Docker): Promise<string | undefined> {
+  const socketPath = (docker.modem as { socketPath?: string | (() => Promise<string>) }).socketPath;
+  if (typeof socketPath === "function") return socketPath();
+  return socketPath || undefined;
 }
