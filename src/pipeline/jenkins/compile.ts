@@ -2,9 +2,9 @@
  * Jenkinsfile → Plan. Parses the file, reports Groovy outside `pipeline {}`, loads the shared
  * libraries it asks for, then compiles the pipeline's sections with Jenkins' rules.
  */
-import type { CompileContext, LibrarySource } from "../context.js";
+import type { CompileContext } from "../context.js";
 import { sortDiagnostics, type Diagnostic } from "../diagnostics.js";
-import { readLibrariesConfig } from "../libraries/config.js";
+import { librarySources } from "../libraries/sources.js";
 import { emptyLibraries, loadLibraries, type LibraryRequest } from "../libraries/load.js";
 import { PLAN_VERSION, type ExecutorSpec, type Parameter, type Plan, type Variable } from "../plan.js";
 import type { Stmt } from "./ast.js";
@@ -85,12 +85,8 @@ export async function compileJenkinsfileDetailed(
       requests.push({ spec: l.spec, at: { file, line: l.line, column: l.column } });
 
   if (requests.length > 0 || ctx.libraries.some((l) => l.implicit)) {
-    const config = readLibrariesConfig(ctx.projectDir);
-    diagnostics.push(...config.diagnostics);
-    const sources: LibrarySource[] = [
-      ...ctx.libraries,
-      ...config.sources.filter((c) => !ctx.libraries.some((l) => l.name === c.name)),
-    ];
+    const { sources, diagnostics: configDiagnostics } = librarySources(ctx);
+    diagnostics.push(...configDiagnostics);
     const loaded = await loadLibraries(requests, sources, ctx.cacheDir);
     diagnostics.push(...loaded.diagnostics);
     cx.libs = loaded.libs;
