@@ -17,7 +17,7 @@ const N = 100;
 
 // A small deterministic PRNG so every run measures the same graph.
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
 const durations: number[] = [];
 const needs: number[][] = [];
@@ -48,7 +48,12 @@ const pipelineMs: number[] = [];
 const wallMs: number[] = [];
 let rss = 0;
 for (let i = 0; i < runs; i++) {
-  const r = timed(process.execPath, [path.join(root, "bin/gantry"), "run", "--json", "--concurrency", String(N)], dir, { CI: "true" });
+  const r = timed(
+    process.execPath,
+    [path.join(root, "bin/gantry"), "run", "--json", "--concurrency", String(N)],
+    dir,
+    { CI: "true" },
+  );
   if (r.code !== 0) throw new Error(`gantry failed:\n${r.stdout.slice(-2000)}`);
   const fin = r.stdout
     .trim()

@@ -14,7 +14,12 @@ export function percentile(xs: number[], p: number): number {
 }
 
 /** Runs a command under /usr/bin/time; wall seconds and peak RSS in MB. */
-export function timed(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): { wall: number; rssMb: number; code: number | null; stdout: string } {
+export function timed(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): { wall: number; rssMb: number; code: number | null; stdout: string } {
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M", cmd, ...args], {
     cwd,
     env: { ...process.env, ...env },
@@ -27,10 +32,25 @@ export function timed(cmd: string, args: string[], cwd: string, env: Record<stri
 }
 
 /** A precise wall-clock timing of a command (ms), with the peak RSS of a separate /usr/bin/time run. */
-export function wallMs(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): { ms: number; code: number | null; stdout: string; stderr: string } {
+export function wallMs(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): { ms: number; code: number | null; stdout: string; stderr: string } {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  return { ms: Number(process.hrtime.bigint() - t) / 1e6, code: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = spawnSync(cmd, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return {
+    ms: Number(process.hrtime.bigint() - t) / 1e6,
+    code: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+  };
 }
 
 export function machine(): string {

@@ -6,9 +6,7 @@ import { EXIT, CliError } from "./errors.js";
  * heavy imports inside the action so that `gantry run` does not pay for the server or scanner.
  * To add a command: create `src/cli/<name>.ts` and add it to this list.
  */
-const COMMANDS: (() => Promise<{ register: (program: Command) => void }>)[] = [
-  () => import("./run.js"),
-];
+const COMMANDS: (() => Promise<{ register: (program: Command) => void }>)[] = [() => import("./run.js")];
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("gantry")
@@ -22,7 +20,11 @@ async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? EXIT.OK : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help")
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.code === "commander.help"
+      )
         return EXIT.OK;
       return EXIT.USAGE;
     }
@@ -30,7 +32,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`gantry: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ""}`);
       return err.exitCode;
     }
-    process.stderr.write(`gantry: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `gantry: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return EXIT.INTERNAL;
   }
 }

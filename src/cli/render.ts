@@ -136,17 +136,28 @@ export class PlainRenderer {
       }
       case "job.status": {
         const name = c.blue(e.jobId.padEnd(this.width));
-        if (e.status === "running") this.out.write(`${name} ${c.dim(e.attempt > 1 ? `started (attempt ${e.attempt})` : "started")}\n`);
-        else if (e.status === "success" || e.status === "failed" || e.status === "unstable" || e.status === "canceled") {
+        if (e.status === "running")
+          this.out.write(`${name} ${c.dim(e.attempt > 1 ? `started (attempt ${e.attempt})` : "started")}\n`);
+        else if (
+          e.status === "success" ||
+          e.status === "failed" ||
+          e.status === "unstable" ||
+          e.status === "canceled"
+        ) {
           const how = e.status === "failed" && e.allowedFailure ? "failed (allowed to fail)" : e.status;
-          const paint = e.status === "success" ? c.green : e.status === "failed" && !e.allowedFailure ? c.red : c.yellow;
-          this.out.write(`${name} ${paint(`finished: ${how}`)}${e.durationMs !== undefined ? c.dim(` in ${formatDuration(e.durationMs)}`) : ""}${e.reason && e.status !== "success" ? c.dim(` (${e.reason})`) : ""}\n`);
+          const paint =
+            e.status === "success" ? c.green : e.status === "failed" && !e.allowedFailure ? c.red : c.yellow;
+          this.out.write(
+            `${name} ${paint(`finished: ${how}`)}${e.durationMs !== undefined ? c.dim(` in ${formatDuration(e.durationMs)}`) : ""}${e.reason && e.status !== "success" ? c.dim(` (${e.reason})`) : ""}\n`,
+          );
         } else if (e.status === "skipped" || e.status === "manual")
           this.out.write(`${name} ${c.dim(`${e.status}${e.reason ? `: ${e.reason}` : ""}`)}\n`);
         return;
       }
       case "input.requested":
-        this.out.write(`${c.blue(e.jobId.padEnd(this.width))} ${c.yellow(`waiting for input: ${e.message}`)}\n`);
+        this.out.write(
+          `${c.blue(e.jobId.padEnd(this.width))} ${c.yellow(`waiting for input: ${e.message}`)}\n`,
+        );
         return;
       case "run.finished": {
         this.out.write("\n");
@@ -206,7 +217,11 @@ export class LiveRenderer {
         lines.push(c.bold(stage || "jobs"));
       }
       const dur =
-        v.status === "running" && v.startedAt ? formatDuration(now - v.startedAt) : v.durationMs !== undefined ? formatDuration(v.durationMs) : "";
+        v.status === "running" && v.startedAt
+          ? formatDuration(now - v.startedAt)
+          : v.durationMs !== undefined
+            ? formatDuration(v.durationMs)
+            : "";
       const icon: Record<JobStatus, string> = {
         created: c.grey("○"),
         waiting: c.grey("○"),

@@ -27,16 +27,19 @@ function assignments(pairs: string[], flag: string): Record<string, string> {
 
 async function libraries(flags: string[]): Promise<LibrarySource[]> {
   if (flags.length === 0) return [];
-  const out: LibrarySource[] = [];
-  for (const f of flags) {
-    const eq = f.indexOf("=");
-    if (eq <= 0) throw new CliError(`--library "${f}" must be name=path or name=git-url`, EXIT.USAGE);
-    out.push({ name: f.slice(0, eq), source: f.slice(eq + 1) });
-  }
-  return out;
+  const { parseLibraryFlag } = await import("../pipeline/libraries/config.js");
+  return flags.map((f) => {
+    try {
+      return parseLibraryFlag(f);
+    } catch (err) {
+      throw new CliError((err as Error).message, EXIT.USAGE);
+    }
+  });
 }
 
-async function load(opts: PipelineFlags): Promise<{ result: LoadResult; projectDir: string; variables: Record<string, string> }> {
+async function load(
+  opts: PipelineFlags,
+): Promise<{ result: LoadResult; projectDir: string; variables: Record<string, string> }> {
   const projectDir = path.resolve(opts.cwd);
   const stat = await fs.stat(projectDir).catch(() => undefined);
   if (!stat?.isDirectory()) throw new CliError(`project directory ${projectDir} does not exist`, EXIT.USAGE);
@@ -56,17 +59,25 @@ function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
   for (const d of sortDiagnostics(diagnostics)) {
     const text = formatDiagnostic(d);
     const paint = d.severity === "error" ? c.red : d.severity === "warning" ? c.yellow : c.dim;
-    process.stderr.write(`${paint(text.split("\n")[0]!)}${text.includes("\n") ? `\n${text.split("\n").slice(1).join("\n")}` : ""}\n`);
+    process.stderr.write(
+      `${paint(text.split("\n")[0]!)}${text.includes("\n") ? `\n${text.split("\n").slice(1).join("\n")}` : ""}\n`,
+    );
   }
 }
 
 /** Compiles and prints diagnostics; returns the plan or the exit code to stop with. */
-async function compiled(opts: PipelineFlags): Promise<{ plan: Plan; result: LoadResult; projectDir: string; variables: Record<string, string> } | number> {
+async function compiled(
+  opts: PipelineFlags,
+): Promise<
+  { plan: Plan; result: LoadResult; projectDir: string; variables: Record<string, string> } | number
+> {
   const { result, projectDir, variables } = await load(opts);
   printDiagnostics(result.diagnostics);
   if (!result.plan || hasErrors(result.diagnostics)) {
     const n = result.diagnostics.filter((d) => d.severity === "error").length;
-    process.stderr.write(`gantry: ${result.file ?? "pipeline"} is invalid (${n} error${n === 1 ? "" : "s"}); nothing was run\n`);
+    process.stderr.write(
+      `gantry: ${result.file ?? "pipeline"} is invalid (${n} error${n === 1 ? "" : "s"}); nothing was run\n`,
+    );
     return EXIT.USAGE;
   }
   return { plan: result.plan, result, projectDir, variables };
@@ -76,12 +87,16 @@ export async function validateCommand(opts: PipelineFlags & { format: "text" | "
   const { result } = await load(opts);
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
   if (opts.format === "json") {
-    process.stdout.write(`${JSON.stringify({ file: result.file, format: result.format, valid: errors === 0, diagnostics: sortDiagnostics(result.diagnostics) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ file: result.file, format: result.format, valid: errors === 0, diagnostics: sortDiagnostics(result.diagnostics) }, null, 2)}\n`,
+    );
   } else {
     printDiagnostics(result.diagnostics);
     if (errors === 0) {
       const jobs = result.plan?.jobs.length ?? 0;
-      process.stdout.write(`${result.file}: valid ${result.format} pipeline, ${jobs} job${jobs === 1 ? "" : "s"}\n`);
+      process.stdout.write(
+        `${result.file}: valid ${result.format} pipeline, ${jobs} job${jobs === 1 ? "" : "s"}\n`,
+      );
     }
   }
   return errors === 0 ? EXIT.OK : EXIT.USAGE;
@@ -97,10 +112,21 @@ export async function planCommand(opts: PipelineFlags): Promise<number> {
 export async function listCommand(opts: PipelineFlags): Promise<number> {
   const r = await compiled(opts);
   if (typeof r === "number") return r;
-  const rows = r.plan.jobs.map((j) => [j.stage, j.id, j.when, j.needsMode === "explicit" ? j.needs.map((n) => n.job).join(", ") : "(stage order)"]);
+  const rows = r.plan.jobs.map((j) => [
+    j.stage,
+    j.id,
+    j.when,
+    j.needsMode === "explicit" ? j.needs.map((n) => n.job).join(", ") : "(stage order)",
+  ]);
   const head = ["STAGE", "JOB", "WHEN", "NEEDS"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  for (const row of [head, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
+  for (const row of [head, ...rows])
+    process.stdout.write(
+      `${row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd()}\n`,
+    );
   return EXIT.OK;
 }
 
@@ -151,7 +177,10 @@ class RunFiles {
   }
 }
 
-function approvals(flags: string[], plan: Plan): ((req: InputRequest, signal: AbortSignal) => Promise<InputDecision>) | undefined {
+function approvals(
+  flags: string[],
+  plan: Plan,
+): ((req: InputRequest, signal: AbortSignal) => Promise<InputDecision>) | undefined {
   const approved = new Set(flags);
   const user = os.userInfo().username;
   return async (req, signal) => {
@@ -162,7 +191,9 @@ function approvals(flags: string[], plan: Plan): ((req: InputRequest, signal: Ab
       return { approved: true, by: user, params };
     }
     if (!process.stdin.isTTY || !process.stderr.isTTY) {
-      process.stderr.write(`gantry: stage "${req.jobName}" asks "${req.message}"; approve it with --approve "${req.jobName}"\n`);
+      process.stderr.write(
+        `gantry: stage "${req.jobName}" asks "${req.message}"; approve it with --approve "${req.jobName}"\n`,
+      );
       return { approved: false, by: "gantry", params: {} };
     }
     const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -171,7 +202,9 @@ function approvals(flags: string[], plan: Plan): ((req: InputRequest, signal: Ab
       const params: Record<string, string> = {};
       if (/^y(es)?$/i.test(answer.trim())) {
         for (const p of req.parameters) {
-          const v = await rl.question(`${p.name}${p.default !== undefined ? ` [${p.default}]` : ""}: `, { signal });
+          const v = await rl.question(`${p.name}${p.default !== undefined ? ` [${p.default}]` : ""}: `, {
+            signal,
+          });
           params[p.name] = v.trim() || p.default || "";
         }
         return { approved: true, by: user, params };
@@ -193,7 +226,8 @@ async function executorsFor(plan: Plan, opts: RunFlags): Promise<ExecutorRegistr
       const m = (await import(modulePath)) as {
         createDockerExecutor?: (o: { dockerSocket?: boolean }) => ExecutorRegistry["docker"];
       };
-      if (m.createDockerExecutor) executors.docker = m.createDockerExecutor({ dockerSocket: opts.dockerSocket === true });
+      if (m.createDockerExecutor)
+        executors.docker = m.createDockerExecutor({ dockerSocket: opts.dockerSocket === true });
     } catch {
       // No docker executor in this build: jobs that need one fail with the shell executor's message.
     }
@@ -211,7 +245,8 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
     return EXIT.USAGE;
   }
   const concurrency = opts.concurrency === undefined ? os.availableParallelism() : Number(opts.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError(`--concurrency must be a positive integer, not "${opts.concurrency}"`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new CliError(`--concurrency must be a positive integer, not "${opts.concurrency}"`);
 
   const stateDir = path.join(projectDir, ".gantry");
   const runId = await nextRunId(stateDir);
@@ -249,7 +284,7 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
   };
   try {
     const executors = await executorsFor(plan, opts);
-    await Promise.all(Object.values(executors).map((x) => x?.reap?.().catch(() => 0)));
+    await Promise.all(Object.values(executors).flatMap((x) => (x?.reap ? [x.reap().catch(() => 0)] : [])));
     const outcome = await runPlan({
       runId,
       plan,
@@ -271,7 +306,8 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
       signal: controller.signal,
     });
     await files.close();
-    if (!opts.inPlace) await fs.rm(workspaceRootFor(stateDir, runId), { recursive: true, force: true }).catch(() => undefined);
+    if (!opts.inPlace)
+      await fs.rm(workspaceRootFor(stateDir, runId), { recursive: true, force: true }).catch(() => undefined);
     if (outcome.status === "canceled") return EXIT.CANCELED;
     return outcome.status === "failed" ? EXIT.FAILED : EXIT.OK;
   } finally {

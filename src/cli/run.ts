@@ -7,11 +7,19 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 /** Flags every command that compiles a pipeline understands. */
 function pipelineFlags(cmd: Command): Command {
   return cmd
-    .option("-f, --file <file>", "pipeline file (default: gantry.yml, .gitlab-ci.yml or Jenkinsfile in the current folder)")
+    .option(
+      "-f, --file <file>",
+      "pipeline file (default: gantry.yml, .gitlab-ci.yml or Jenkinsfile in the current folder)",
+    )
     .option("-C, --cwd <dir>", "project directory", ".")
     .option("--variable <K=V>", "set a variable (highest precedence; repeatable)", collect, [])
     .option("--param <K=V>", "set a pipeline parameter (repeatable)", collect, [])
-    .option("--library <name=path|git-url>", "a shared library for Jenkinsfiles and uses: steps (repeatable)", collect, []);
+    .option(
+      "--library <name=path|git-url>",
+      "a shared library for Jenkinsfiles and uses: steps (repeatable)",
+      collect,
+      [],
+    );
 }
 
 interface PipelineFlags {
@@ -32,7 +40,12 @@ export function register(program: Command): void {
       .option("--needs", "with --job: also run the jobs it needs, transitively")
       .option("--manual <name>", "play this manual job (repeatable)", collect, [])
       .option("--approve <stage>", "approve this stage's input without asking (repeatable)", collect, [])
-      .option("--secret <ID=VALUE>", "define a credential for this run (repeatable; also GANTRY_SECRET_<ID>)", collect, [])
+      .option(
+        "--secret <ID=VALUE>",
+        "define a credential for this run (repeatable; also GANTRY_SECRET_<ID>)",
+        collect,
+        [],
+      )
       .option("-c, --concurrency <n>", "jobs at a time (default: number of cores)")
       .option("--in-place", "run jobs in the project folder instead of a copy")
       .option("--docker-socket", "give docker jobs the engine's socket (for docker build inside scripts)")
@@ -52,17 +65,19 @@ export function register(program: Command): void {
     process.exitCode = await validateCommand(opts);
   });
 
-  pipelineFlags(program.command("plan").description("print the compiled Plan as JSON")).action(async (opts: PipelineFlags) => {
-    const { planCommand } = await import("./run-command.js");
-    process.exitCode = await planCommand(opts);
-  });
-
-  pipelineFlags(program.command("list").description("list the pipeline's jobs: stage, name, when, needs")).action(
+  pipelineFlags(program.command("plan").description("print the compiled Plan as JSON")).action(
     async (opts: PipelineFlags) => {
-      const { listCommand } = await import("./run-command.js");
-      process.exitCode = await listCommand(opts);
+      const { planCommand } = await import("./run-command.js");
+      process.exitCode = await planCommand(opts);
     },
   );
+
+  pipelineFlags(
+    program.command("list").description("list the pipeline's jobs: stage, name, when, needs"),
+  ).action(async (opts: PipelineFlags) => {
+    const { listCommand } = await import("./run-command.js");
+    process.exitCode = await listCommand(opts);
+  });
 }
 
 export interface RunFlags {

@@ -46,7 +46,15 @@ export type RunEvent =
       durationMs?: number;
       allowedFailure?: boolean;
     }
-  | { type: "step.started"; runId: string; jobId: string; attempt: number; index: number; name: string; time: number }
+  | {
+      type: "step.started";
+      runId: string;
+      jobId: string;
+      attempt: number;
+      index: number;
+      name: string;
+      time: number;
+    }
   | {
       type: "step.finished";
       runId: string;
@@ -68,7 +76,15 @@ export type RunEvent =
       text: string;
       time: number;
     }
-  | { type: "artifact"; runId: string; jobId: string; attempt: number; name: string; path: string; size: number }
+  | {
+      type: "artifact";
+      runId: string;
+      jobId: string;
+      attempt: number;
+      name: string;
+      path: string;
+      size: number;
+    }
   | {
       type: "input.requested";
       runId: string;

@@ -59,7 +59,11 @@ export async function copyFiles(from: string, to: string, files: readonly string
  * Files under `dir` matching artifact-style patterns: globs (`**`, `*`), and directories
  * (`path/` or `path`) meaning everything below them. `exclude` patterns remove files.
  */
-export async function collectFiles(dir: string, patterns: readonly string[], exclude: readonly string[] = []): Promise<string[]> {
+export async function collectFiles(
+  dir: string,
+  patterns: readonly string[],
+  exclude: readonly string[] = [],
+): Promise<string[]> {
   const expanded: string[] = [];
   for (const raw of patterns) {
     let p = raw.replace(/^\.\//, "");

@@ -48,7 +48,8 @@ class JobAttempt {
     this.job = ctx.job;
     this.slug = slugify(ctx.job.workspace ?? ctx.job.id);
     for (const v of ctx.maskValues) this.masker.add(v);
-    for (const v of Object.values(ctx.job.variables)) if (v.kind === "value" && v.masked) this.masker.add(v.value);
+    for (const v of Object.values(ctx.job.variables))
+      if (v.kind === "value" && v.masked) this.masker.add(v.value);
   }
 
   private emitLine(stream: LogStream, text: string): void {
@@ -76,7 +77,9 @@ class JobAttempt {
       status === "failed" &&
       this.job.allowFailure &&
       (this.job.allowFailureExitCodes === undefined ||
-        (extra.exitCode !== undefined && extra.exitCode !== null && this.job.allowFailureExitCodes.includes(extra.exitCode)));
+        (extra.exitCode !== undefined &&
+          extra.exitCode !== null &&
+          this.job.allowFailureExitCodes.includes(extra.exitCode)));
     return {
       status,
       durationMs: Date.now() - this.started,
@@ -99,7 +102,11 @@ class JobAttempt {
       changedFiles: git?.changedFiles ?? [],
       changeRequest: env.CHANGE_ID !== undefined,
       causes: [env.GANTRY_TRIGGER ?? "UserIdCause"],
-      currentBuild: { result: null, currentResult: this.ctx.currentResult ?? "SUCCESS", number: Number(env.BUILD_NUMBER ?? 1) },
+      currentBuild: {
+        result: null,
+        currentResult: this.ctx.currentResult ?? "SUCCESS",
+        number: Number(env.BUILD_NUMBER ?? 1),
+      },
       fileExists: (p) => existsSync(path.join(this.workspace, p)),
     };
   }
@@ -125,14 +132,17 @@ class JobAttempt {
     } finally {
       if (timer) clearTimeout(timer);
       ctx.signal.removeEventListener("abort", onParentAbort);
-      if (this.session) await this.session.cleanup().catch((e) => this.system(`cleanup failed: ${errorText(e)}`));
+      if (this.session)
+        await this.session.cleanup().catch((e) => this.system(`cleanup failed: ${errorText(e)}`));
     }
   }
 
   private async runInner(setTimer: (t: NodeJS.Timeout) => void): Promise<JobOutcome> {
     const { ctx, job } = this;
     const executor = ctx.executors[job.executor.kind];
-    const supported = executor ? executor.supports(job.executor) : `no ${job.executor.kind} executor is configured`;
+    const supported = executor
+      ? executor.supports(job.executor)
+      : `no ${job.executor.kind} executor is configured`;
     if (supported !== true) {
       this.system(`ERROR: ${supported}`);
       return this.outcome("failed", { reason: supported });
@@ -211,7 +221,9 @@ class JobAttempt {
     if (result === "SUCCESS") return this.outcome("success");
     if (result === "UNSTABLE") return this.outcome("unstable");
     if (result === "ABORTED") return this.outcome("canceled", { reason: "cancelled" });
-    const reason = this.jobTimedOut ? `timed out after ${formatMs(job.timeoutMs ?? 0)}` : (failure?.message ?? "failed");
+    const reason = this.jobTimedOut
+      ? `timed out after ${formatMs(job.timeoutMs ?? 0)}`
+      : (failure?.message ?? "failed");
     return this.outcome("failed", {
       ...(exitCode !== undefined ? { exitCode } : {}),
       reason,
@@ -227,8 +239,10 @@ class JobAttempt {
   private retryable(exitCode: number | null | undefined): boolean {
     const r = this.job.retry;
     if (r.max <= 0) return false;
-    if (r.exitCodes && r.exitCodes.length > 0) return exitCode !== undefined && exitCode !== null && r.exitCodes.includes(exitCode);
-    if (this.jobTimedOut) return r.when.length === 0 || r.when.includes("always") || r.when.includes("job_execution_timeout");
+    if (r.exitCodes && r.exitCodes.length > 0)
+      return exitCode !== undefined && exitCode !== null && r.exitCodes.includes(exitCode);
+    if (this.jobTimedOut)
+      return r.when.length === 0 || r.when.includes("always") || r.when.includes("job_execution_timeout");
     return r.when.length === 0 || r.when.includes("always") || r.when.includes("script_failure");
   }
 
@@ -269,7 +283,14 @@ class JobAttempt {
       return undefined;
     }
     const d = await ctx.approvals(
-      { jobId: job.id, jobName: job.name, message, ok: input.ok, ...(input.submitter ? { submitter: input.submitter } : {}), parameters },
+      {
+        jobId: job.id,
+        jobName: job.name,
+        message,
+        ok: input.ok,
+        ...(input.submitter ? { submitter: input.submitter } : {}),
+        parameters,
+      },
       this.abort.signal,
     );
     ctx.onEvent({ type: "input.resolved", runId: ctx.runId, jobId: job.id, approved: d.approved, by: d.by });
@@ -340,15 +361,14 @@ class JobAttempt {
       if (v.kind !== "credential") continue;
       const secret = await this.ctx.secrets(v.id);
       if (!secret) {
-        throw new StepError(
-          `credential "${v.id}" (for ${name}) is not defined`,
-          null,
-          "failed",
-        );
+        throw new StepError(`credential "${v.id}" (for ${name}) is not defined`, null, "failed");
       }
-      const whole = secret.kind === "usernamePassword" ? `${secret.username}:${secret.password}` : secret.value;
+      const whole =
+        secret.kind === "usernamePassword" ? `${secret.username}:${secret.password}` : secret.value;
       const [user, pass] =
-        secret.kind === "usernamePassword" ? [secret.username, secret.password] : ((i) => (i < 0 ? [whole, ""] : [whole.slice(0, i), whole.slice(i + 1)]))(whole.indexOf(":"));
+        secret.kind === "usernamePassword"
+          ? [secret.username, secret.password]
+          : ((i) => (i < 0 ? [whole, ""] : [whole.slice(0, i), whole.slice(i + 1)]))(whole.indexOf(":"));
       let value: string;
       switch (v.part) {
         case "username":
@@ -402,7 +422,11 @@ class JobAttempt {
       result: "SUCCESS",
       onStep: (name, index, phase, ok, ms) => {
         const base = { runId: ctx.runId, jobId: job.id, attempt: ctx.attempt, index, name, time: Date.now() };
-        ctx.onEvent(phase === "start" ? { type: "step.started", ...base } : { type: "step.finished", ...base, ok, durationMs: ms });
+        ctx.onEvent(
+          phase === "start"
+            ? { type: "step.started", ...base }
+            : { type: "step.finished", ...base, ok, durationMs: ms },
+        );
       },
       runScan: async (step, cwd) => {
         // Loaded on first use: the scanner is large and most pipelines never scan.
@@ -413,7 +437,10 @@ class JobAttempt {
             o: { workspace: string; log: (l: string) => void },
           ) => Promise<{ ok: boolean; summary: string; reportPath: string }>;
         };
-        const r = await runScanStep(step, { workspace: path.join(this.workspace, cwd), log: (l) => this.system(l) });
+        const r = await runScanStep(step, {
+          workspace: path.join(this.workspace, cwd),
+          log: (l) => this.system(l),
+        });
         const rel = path.relative(this.workspace, r.reportPath);
         if (!rel.startsWith("..")) this.hostArchived.add(rel);
         return r;
@@ -421,9 +448,17 @@ class JobAttempt {
       runDockerBuild: async (step, cwd, stepEnv) => {
         // Loaded on first use, like the scanner: only pipelines that build images need dockerode.
         const buildModule = "../executors/docker/build.js";
-        const { runDockerBuildStep } = (await import(buildModule)) as { runDockerBuildStep: typeof RunDockerBuildStep };
+        const { runDockerBuildStep } = (await import(buildModule)) as {
+          runDockerBuildStep: typeof RunDockerBuildStep;
+        };
         const log = (l: string) => this.system(l);
-        const o = { workspace: path.join(this.workspace, cwd), env: stepEnv, log, signal: this.abort.signal, secrets: ctx.secrets };
+        const o = {
+          workspace: path.join(this.workspace, cwd),
+          env: stepEnv,
+          log,
+          signal: this.abort.signal,
+          secrets: ctx.secrets,
+        };
         await runDockerBuildStep(step, o);
       },
     };
@@ -434,11 +469,20 @@ class JobAttempt {
 
   private async runAfterSteps(env: Record<string, string>, result: BuildResult): Promise<void> {
     if (!this.session) return;
-    const status = result === "SUCCESS" || result === "UNSTABLE" ? "success" : result === "ABORTED" ? "canceled" : "failed";
+    const status =
+      result === "SUCCESS" || result === "UNSTABLE"
+        ? "success"
+        : result === "ABORTED"
+          ? "canceled"
+          : "failed";
     this.system("Running after_script");
     const host = this.stepHost(this.session, { ...env, CI_JOB_STATUS: status });
     try {
-      await runSteps(this.job.afterSteps, host, { cwd: "", env: {}, deadline: Date.now() + AFTER_SCRIPT_TIMEOUT_MS });
+      await runSteps(this.job.afterSteps, host, {
+        cwd: "",
+        env: {},
+        deadline: Date.now() + AFTER_SCRIPT_TIMEOUT_MS,
+      });
     } catch (err) {
       if (!(err instanceof StepError)) throw err;
       this.system(`WARNING: after_script failed: ${err.message}`);
@@ -489,7 +533,12 @@ class JobAttempt {
     return current;
   }
 
-  private async saveOutputs(host: StepHost, result: BuildResult, env: Record<string, string>, cacheKeys: string[]): Promise<void> {
+  private async saveOutputs(
+    host: StepHost,
+    result: BuildResult,
+    env: Record<string, string>,
+    cacheKeys: string[],
+  ): Promise<void> {
     const { ctx, job } = this;
     const ok = result === "SUCCESS" || result === "UNSTABLE";
     const applies = (when: "on_success" | "on_failure" | "always") =>
@@ -500,11 +549,18 @@ class JobAttempt {
       const expand = (p: string) => {
         const e = expandVariables(p, (n) => env[n]);
         // `$CI_PROJECT_DIR/path` is the workspace root.
-        return e.startsWith(`${this.session?.workdir ?? this.workspace}/`) ? e.slice((this.session?.workdir ?? this.workspace).length + 1) : e;
+        return e.startsWith(`${this.session?.workdir ?? this.workspace}/`)
+          ? e.slice((this.session?.workdir ?? this.workspace).length + 1)
+          : e;
       };
-      const found = await collectFiles(this.workspace, [...a.paths, ...a.reports.junit, ...a.reports.dotenv].map(expand), a.exclude.map(expand));
+      const found = await collectFiles(
+        this.workspace,
+        [...a.paths, ...a.reports.junit, ...a.reports.dotenv].map(expand),
+        a.exclude.map(expand),
+      );
       for (const f of found) files.add(f);
-      if (a.paths.length > 0 && found.length === 0) this.system(`WARNING: no files match the artifact paths ${a.paths.join(", ")}`);
+      if (a.paths.length > 0 && found.length === 0)
+        this.system(`WARNING: no files match the artifact paths ${a.paths.join(", ")}`);
       const dotenv: Record<string, string> = {};
       for (const f of await collectFiles(this.workspace, a.reports.dotenv.map(expand))) {
         Object.assign(dotenv, parseDotenv(await fs.readFile(path.join(this.workspace, f), "utf8")));
@@ -526,7 +582,10 @@ class JobAttempt {
     }
     for (const [i, cache] of job.cache.entries()) {
       if (cache.policy === "pull" || !applies(cache.when)) continue;
-      const cfiles = await collectFiles(this.workspace, cache.paths.map((p) => expandVariables(p, (n) => env[n])));
+      const cfiles = await collectFiles(
+        this.workspace,
+        cache.paths.map((p) => expandVariables(p, (n) => env[n])),
+      );
       if (cfiles.length === 0) continue;
       await ctx.cache.save(cacheKeys[i] ?? "default", this.workspace, cfiles);
       this.system(`Saved cache "${cacheKeys[i]}" (${cfiles.length} file(s))`);

@@ -4,7 +4,15 @@ import type { Job, Plan } from "../pipeline/plan.js";
 import type { EventListener, JobStatus, RunStatus } from "./events.js";
 import { listProjectFiles } from "./files.js";
 import { PIPELINE_POST_JOB_ID, runJob } from "./job-runner.js";
-import type { ArtifactStore, CacheStore, ExecutorRegistry, InputDecision, InputRequest, JobOutcome, SecretResolver } from "./types.js";
+import type {
+  ArtifactStore,
+  CacheStore,
+  ExecutorRegistry,
+  InputDecision,
+  InputRequest,
+  JobOutcome,
+  SecretResolver,
+} from "./types.js";
 import { slugify } from "./variables.js";
 
 export { PIPELINE_POST_JOB_ID };
@@ -71,9 +79,20 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     deps.set(j.id, d);
     remaining.set(j.id, d.length);
     for (const x of d) dependents.set(x, [...(dependents.get(x) ?? []), j.id]);
-    records.set(j.id, { status: "created", attempts: 0, durationMs: 0, allowedFailure: false, upstreamFailed: false });
+    records.set(j.id, {
+      status: "created",
+      attempts: 0,
+      durationMs: 0,
+      allowedFailure: false,
+      upstreamFailed: false,
+    });
   }
-  o.onEvent({ type: "run.started", runId: o.runId, time: started, jobs: jobs.map((j) => ({ id: j.id, name: j.name, stage: j.stage })) });
+  o.onEvent({
+    type: "run.started",
+    runId: o.runId,
+    time: started,
+    jobs: jobs.map((j) => ({ id: j.id, name: j.name, stage: j.stage })),
+  });
 
   const projectFiles = o.inPlace ? [] : await listProjectFiles(o.projectDir);
   const controllers = new Map<string, AbortController>();
@@ -83,7 +102,12 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
 
-  const status = (j: Job, s: JobStatus, attempt: number, extra: Partial<JobRecord> & { durationMs?: number } = {}) => {
+  const status = (
+    j: Job,
+    s: JobStatus,
+    attempt: number,
+    extra: Partial<JobRecord> & { durationMs?: number } = {},
+  ) => {
     const rec = records.get(j.id)!;
     Object.assign(rec, extra, { status: s });
     o.onEvent({
@@ -146,7 +170,10 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
       finish(j);
       return;
     }
-    if (j.failFastGroup && jobs.some((x) => x.failFastGroup === j.failFastGroup && records.get(x.id)!.status === "failed")) {
+    if (
+      j.failFastGroup &&
+      jobs.some((x) => x.failFastGroup === j.failFastGroup && records.get(x.id)!.status === "failed")
+    ) {
       status(j, "canceled", 0, { reason: "another parallel branch failed (failFast)" });
       finish(j);
       return;
@@ -215,7 +242,10 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
       const rec = records.get(j.id)!;
       rec.attempts = attempt;
       if (out.status === "failed" && out.retryable && attempt <= j.retry.max && !o.signal.aborted) {
-        status(j, "failed", attempt, { reason: `${out.reason ?? "failed"}; retrying`, durationMs: out.durationMs });
+        status(j, "failed", attempt, {
+          reason: `${out.reason ?? "failed"}; retrying`,
+          durationMs: out.durationMs,
+        });
         start(j, attempt + 1);
         return;
       }

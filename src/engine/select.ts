@@ -21,7 +21,12 @@ function find(plan: Plan, name: string): Job[] {
   const byId = plan.jobs.filter((j) => j.id === name);
   if (byId.length > 0) return byId;
   // A matrix/parallel job's base name selects all its instances (`test` → `test: [a]`, `test 1/2`).
-  return plan.jobs.filter((j) => j.name === name || j.id.startsWith(`${name}: [`) || new RegExp(`^${escape(name)} \\d+/\\d+$`).test(j.id));
+  return plan.jobs.filter(
+    (j) =>
+      j.name === name ||
+      j.id.startsWith(`${name}: [`) ||
+      new RegExp(`^${escape(name)} \\d+/\\d+$`).test(j.id),
+  );
 }
 
 function escape(s: string): string {

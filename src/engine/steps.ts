@@ -52,7 +52,11 @@ export interface StepHost {
   result: BuildResult;
   onStep?: (name: string, index: number, phase: "start" | "end", ok: boolean, ms: number) => void;
   runScan?: (step: Extract<Step, { kind: "scan" }>, cwd: string) => Promise<{ ok: boolean; summary: string }>;
-  runDockerBuild?: (step: Extract<Step, { kind: "dockerBuild" }>, cwd: string, env: Record<string, string>) => Promise<void>;
+  runDockerBuild?: (
+    step: Extract<Step, { kind: "dockerBuild" }>,
+    cwd: string,
+    env: Record<string, string>,
+  ) => Promise<void>;
 }
 
 /** Per-block state: working directory (relative to the workspace), extra variables, deadline. */
@@ -140,7 +144,9 @@ export function gitlabScript(commands: readonly string[]): string {
 async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> {
   switch (step.kind) {
     case "sh": {
-      const script = step.script.startsWith("#!") ? step.script : `set ${host.traceShell ? "-xe" : "-e"}\n${step.script}`;
+      const script = step.script.startsWith("#!")
+        ? step.script
+        : `set ${host.traceShell ? "-xe" : "-e"}\n${step.script}`;
       const code = await exec(host, scope, script);
       if (code !== 0) throw new StepError(`script returned exit code ${code}`, code);
       return;
@@ -178,7 +184,8 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
           extra[b.usernameVariable] = user;
           extra[b.passwordVariable] = pass;
         } else if (b.kind === "file") {
-          const value = secret.kind === "usernamePassword" ? `${secret.username}:${secret.password}` : secret.value;
+          const value =
+            secret.kind === "usernamePassword" ? `${secret.username}:${secret.password}` : secret.value;
           host.addMask(value);
           const dir = `${host.workspace}@tmp`;
           await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -186,7 +193,8 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
           await fs.writeFile(file, value, { mode: 0o600 });
           extra[b.variable] = file;
         } else {
-          const value = secret.kind === "usernamePassword" ? `${secret.username}:${secret.password}` : secret.value;
+          const value =
+            secret.kind === "usernamePassword" ? `${secret.username}:${secret.password}` : secret.value;
           host.addMask(value);
           extra[b.variable] = value;
         }
@@ -209,7 +217,8 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
     case "stash": {
       const base = path.join(host.workspace, scope.cwd);
       const files = await collectFiles(base, step.includes.length ? step.includes : ["**"], step.exclude);
-      if (files.length === 0 && !step.allowEmpty) throw new StepError(`No files included in stash ‘${step.name}’`);
+      if (files.length === 0 && !step.allowEmpty)
+        throw new StepError(`No files included in stash ‘${step.name}’`);
       await host.artifacts.putStash(step.name, base, files);
       host.system(`Stashed ${files.length} file(s) as ‘${step.name}’`);
       return;
@@ -269,7 +278,10 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
     }
     case "junit": {
       const base = path.join(host.workspace, scope.cwd);
-      const files = await collectFiles(base, step.patterns.map((p) => expand(host, scope, p)));
+      const files = await collectFiles(
+        base,
+        step.patterns.map((p) => expand(host, scope, p)),
+      );
       if (files.length === 0) {
         if (step.allowEmpty) return;
         throw new StepError(`No test report files were found. Configuration error?`);
@@ -283,14 +295,16 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
     }
     case "deleteDir": {
       const dir = path.join(host.workspace, scope.cwd);
-      for (const e of await fs.readdir(dir).catch(() => [])) await fs.rm(path.join(dir, e), { recursive: true, force: true });
+      for (const e of await fs.readdir(dir).catch(() => []))
+        await fs.rm(path.join(dir, e), { recursive: true, force: true });
       return;
     }
     case "checkout":
       host.system("checkout scm: the workspace already holds the checkout");
       return;
     case "dockerBuild":
-      if (!host.runDockerBuild) throw new StepError("dockerBuild needs the docker executor, which is not available here");
+      if (!host.runDockerBuild)
+        throw new StepError("dockerBuild needs the docker executor, which is not available here");
       await host.runDockerBuild(step, scope.cwd, env(host, scope));
       return;
     case "scan": {

@@ -4,10 +4,13 @@
  */
 export function expandVariables(value: string, lookup: (name: string) => string | undefined): string {
   if (!value.includes("$")) return value;
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, braced, bare) => {
-    if (m === "$$") return "$";
-    return lookup((braced ?? bare) as string) ?? "";
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (m, braced, bare) => {
+      if (m === "$$") return "$";
+      return lookup((braced ?? bare) as string) ?? "";
+    },
+  );
 }
 
 /** A name safe for files, container names and URLs. */

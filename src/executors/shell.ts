@@ -17,10 +17,15 @@ export class ShellExecutor implements Executor {
   supports(spec: ExecutorSpec): true | string {
     if (spec.kind === "shell") return true;
     if (spec.kind === "docker") {
-      const what = spec.image ? `image "${spec.image.name}"` : spec.build ? "a Dockerfile agent" : "a docker agent";
+      const what = spec.image
+        ? `image "${spec.image.name}"`
+        : spec.build
+          ? "a Dockerfile agent"
+          : "a docker agent";
       return `the job needs ${what}, which the shell executor cannot provide; run it with the docker executor (--executor docker, a running Docker engine) or remove the image`;
     }
-    if (spec.kind === "kubernetes") return "the job needs a Kubernetes agent, which the shell executor cannot provide";
+    if (spec.kind === "kubernetes")
+      return "the job needs a Kubernetes agent, which the shell executor cannot provide";
     return "the job has `agent none`: give the stage an agent to run steps";
   }
 

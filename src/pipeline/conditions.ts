@@ -23,7 +23,9 @@ export function evaluateCondition(cond: Condition, ctx: ConditionContext): boole
     case "branch":
       return ctx.branch !== "" && !ctx.tag && compare(cond.pattern, ctx.branch, cond.comparator);
     case "tag":
-      return ctx.tag !== "" && (cond.pattern === undefined || compare(cond.pattern, ctx.tag, cond.comparator));
+      return (
+        ctx.tag !== "" && (cond.pattern === undefined || compare(cond.pattern, ctx.tag, cond.comparator))
+      );
     case "buildingTag":
       return ctx.tag !== "";
     case "changeRequest":
@@ -37,7 +39,10 @@ export function evaluateCondition(cond: Condition, ctx: ConditionContext): boole
         const re = safeRegex(`^(?:${cond.pattern})$`, cond.caseSensitive ? "" : "i");
         return ctx.changedFiles.some((f) => re.test(f));
       }
-      if (cond.comparator === "EQUALS") return ctx.changedFiles.some((f) => (cond.caseSensitive ? f === cond.pattern : f.toLowerCase() === cond.pattern.toLowerCase()));
+      if (cond.comparator === "EQUALS")
+        return ctx.changedFiles.some((f) =>
+          cond.caseSensitive ? f === cond.pattern : f.toLowerCase() === cond.pattern.toLowerCase(),
+        );
       const match = picomatch(cond.pattern, { nocase: !cond.caseSensitive, dot: true });
       return ctx.changedFiles.some((f) => match(f));
     }
@@ -132,7 +137,11 @@ export function evaluateExpr(e: Expr, ctx: ConditionContext): Value {
   }
 }
 
-function lookup(scope: "env" | "params" | "currentBuild" | "bare", name: string, ctx: ConditionContext): Value {
+function lookup(
+  scope: "env" | "params" | "currentBuild" | "bare",
+  name: string,
+  ctx: ConditionContext,
+): Value {
   if (scope === "env") return ctx.env[name] ?? null;
   if (scope === "params") {
     const v = ctx.params[name];

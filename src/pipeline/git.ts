@@ -48,7 +48,9 @@ export async function readGitInfo(dir: string): Promise<GitInfo> {
     git(dir, ["config", "--get", "remote.origin.url"]),
     git(dir, ["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", "HEAD"]),
   ]);
-  const [sha = "", title = "", timestamp = "", authorName = "", authorEmail = "", message = ""] = (head ?? "").split("\0");
+  const [sha = "", title = "", timestamp = "", authorName = "", authorEmail = "", message = ""] = (
+    head ?? ""
+  ).split("\0");
   const info = emptyGitInfo(root);
   info.isRepo = true;
   info.sha = sha || info.sha;

@@ -8,7 +8,13 @@ import type { PipelineFormat, Plan } from "./plan.js";
 import { validatePlan } from "./validate-plan.js";
 
 /** Files looked for, in this order, when no `--file` is given. */
-export const DEFAULT_FILES = ["gantry.yml", "gantry.yaml", ".gitlab-ci.yml", ".gitlab-ci.yaml", "Jenkinsfile"] as const;
+export const DEFAULT_FILES = [
+  "gantry.yml",
+  "gantry.yaml",
+  ".gitlab-ci.yml",
+  ".gitlab-ci.yaml",
+  "Jenkinsfile",
+] as const;
 
 export interface LoadOptions {
   projectDir: string;
@@ -34,10 +40,16 @@ export interface LoadResult extends CompileResult {
 /** The format of a pipeline file, from its name and, for YAML, its top-level keys. */
 export function detectFormat(file: string, source: string): PipelineFormat {
   const base = path.basename(file).toLowerCase();
-  if (base.startsWith("jenkinsfile") || base.endsWith(".jenkinsfile") || base.endsWith(".groovy")) return "jenkins";
-  if (/^gantry(\.[\w-]+)?\.ya?ml$/.test(base) || base.endsWith(".gantry.yml") || base.endsWith(".gantry.yaml"))
+  if (base.startsWith("jenkinsfile") || base.endsWith(".jenkinsfile") || base.endsWith(".groovy"))
+    return "jenkins";
+  if (
+    /^gantry(\.[\w-]+)?\.ya?ml$/.test(base) ||
+    base.endsWith(".gantry.yml") ||
+    base.endsWith(".gantry.yaml")
+  )
     return "gantry";
-  if (base.endsWith(".yml") || base.endsWith(".yaml")) return /^pipeline\s*:/m.test(source) ? "gantry" : "gitlab";
+  if (base.endsWith(".yml") || base.endsWith(".yaml"))
+    return /^pipeline\s*:/m.test(source) ? "gantry" : "gitlab";
   return /^\s*(@Library|pipeline\s*\{|def |node\s*[({])/m.test(source) ? "jenkins" : "gitlab";
 }
 
@@ -46,14 +58,10 @@ async function frontendFor(format: PipelineFormat): Promise<Frontend> {
   switch (format) {
     case "gantry":
       return (await import("./native/index.js")).compileGantry;
-    case "gitlab": {
-      const m = "./gitlab/index.js";
-      return ((await import(m)) as { compileGitlab: Frontend }).compileGitlab;
-    }
-    case "jenkins": {
-      const m = "./jenkins/index.js";
-      return ((await import(m)) as { compileJenkinsfile: Frontend }).compileJenkinsfile;
-    }
+    case "gitlab":
+      return (await import("./gitlab/index.js")).compileGitlab;
+    case "jenkins":
+      return (await import("./jenkins/index.js")).compileJenkinsfile;
   }
 }
 
@@ -99,7 +107,9 @@ export async function loadPipeline(o: LoadOptions): Promise<LoadResult> {
       diagnostics: [
         noFile(
           rel,
-          code === "ENOENT" ? `pipeline file ${rel} does not exist` : `cannot read ${rel}: ${(err as Error).message}`,
+          code === "ENOENT"
+            ? `pipeline file ${rel} does not exist`
+            : `cannot read ${rel}: ${(err as Error).message}`,
           code === "ENOENT" ? "check the path given to --file" : "check the file's permissions",
         ),
       ],

@@ -68,7 +68,8 @@ export interface Parameter {
   choices?: string[];
 }
 
-export type Trigger = { kind: "cron"; spec: string } | { kind: "pollSCM"; spec: string } | { kind: "upstream"; spec: string };
+export type Trigger =
+  { kind: "cron"; spec: string } | { kind: "pollSCM"; spec: string } | { kind: "upstream"; spec: string };
 
 /**
  * A variable as the job will see it.
@@ -80,7 +81,11 @@ export type Trigger = { kind: "cron"; spec: string } | { kind: "pollSCM"; spec: 
  */
 export type Variable =
   | { kind: "value"; value: string; expand?: boolean; masked?: boolean }
-  | { kind: "credential"; id: string; part: "secret" | "username" | "password" | "usernamePassword" | "file" };
+  | {
+      kind: "credential";
+      id: string;
+      part: "secret" | "username" | "password" | "usernamePassword" | "file";
+    };
 
 export type JobWhen = "on_success" | "on_failure" | "always" | "manual" | "delayed";
 
@@ -127,7 +132,12 @@ export type ExecutorSpec =
       labels: string[];
       image?: ImageSpec;
       /** Jenkins `agent { dockerfile ... }` / gantry `agent: {dockerfile: ...}`: built first. */
-      build?: { dockerfile: string; context: string; buildArgs: Record<string, string>; additionalArgs?: string };
+      build?: {
+        dockerfile: string;
+        context: string;
+        buildArgs: Record<string, string>;
+        additionalArgs?: string;
+      };
       services: ServiceSpec[];
       /** Extra `docker run` arguments (Jenkins `args`), recorded; the executor supports a safe subset. */
       args?: string;
@@ -255,7 +265,13 @@ export type Step = (
   | { kind: "dir"; path: string; steps: Step[] }
   | { kind: "withEnv"; env: Record<string, string>; steps: Step[] }
   | { kind: "withCredentials"; bindings: CredentialBinding[]; steps: Step[] }
-  | { kind: "archiveArtifacts"; paths: string[]; exclude: string[]; allowEmpty: boolean; fingerprint?: boolean }
+  | {
+      kind: "archiveArtifacts";
+      paths: string[];
+      exclude: string[];
+      allowEmpty: boolean;
+      fingerprint?: boolean;
+    }
   | { kind: "stash"; name: string; includes: string[]; exclude: string[]; allowEmpty: boolean }
   | { kind: "unstash"; name: string }
   | { kind: "retry"; count: number; steps: Step[] }
@@ -265,7 +281,13 @@ export type Step = (
   | { kind: "unstable"; message: string }
   | { kind: "writeFile"; file: string; text: string }
   | { kind: "sleep"; ms: number }
-  | { kind: "catchError"; buildResult: BuildResult; stageResult: BuildResult; message?: string; steps: Step[] }
+  | {
+      kind: "catchError";
+      buildResult: BuildResult;
+      stageResult: BuildResult;
+      message?: string;
+      steps: Step[];
+    }
   | { kind: "junit"; patterns: string[]; allowEmpty: boolean }
   | { kind: "deleteDir" }
   | { kind: "checkout" }

@@ -17,14 +17,32 @@ export function validatePlan(plan: Plan): Diagnostic[] {
   const at = (j: Plan["jobs"][number]) => ({ file: j.loc.file, line: j.loc.line, column: j.loc.column });
   for (const j of plan.jobs) {
     if ((ids.get(j.id) ?? 0) > 1) {
-      out.push({ severity: "error", code: "duplicate-job", message: `job "${j.id}" is defined more than once`, ...at(j), hint: "give each job a unique name" });
+      out.push({
+        severity: "error",
+        code: "duplicate-job",
+        message: `job "${j.id}" is defined more than once`,
+        ...at(j),
+        hint: "give each job a unique name",
+      });
       ids.set(j.id, 1);
     }
     if (!stages.has(j.stage))
-      out.push({ severity: "error", code: "unknown-stage", message: `job "${j.id}" uses stage "${j.stage}", which is not defined`, ...at(j), hint: `add "${j.stage}" to stages` });
+      out.push({
+        severity: "error",
+        code: "unknown-stage",
+        message: `job "${j.id}" uses stage "${j.stage}", which is not defined`,
+        ...at(j),
+        hint: `add "${j.stage}" to stages`,
+      });
     for (const n of j.needs) {
       if (!ids.has(n.job))
-        out.push({ severity: "error", code: "unknown-need", message: `job "${j.id}" needs "${n.job}", which does not exist`, ...at(j), hint: "fix the name, or mark the need optional" });
+        out.push({
+          severity: "error",
+          code: "unknown-need",
+          message: `job "${j.id}" needs "${n.job}", which does not exist`,
+          ...at(j),
+          hint: "fix the name, or mark the need optional",
+        });
     }
   }
   const byId = new Map(plan.jobs.map((j) => [j.id, j]));
@@ -35,7 +53,13 @@ export function validatePlan(plan: Plan): Diagnostic[] {
     if (s === 1) {
       const cycle = [...stack.slice(stack.indexOf(id)), id];
       const j = byId.get(id)!;
-      out.push({ severity: "error", code: "needs-cycle", message: `needs form a cycle: ${cycle.join(" → ")}`, ...at(j), hint: "remove one of these needs" });
+      out.push({
+        severity: "error",
+        code: "needs-cycle",
+        message: `needs form a cycle: ${cycle.join(" → ")}`,
+        ...at(j),
+        hint: "remove one of these needs",
+      });
       return;
     }
     state.set(id, 1);

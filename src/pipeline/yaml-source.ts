@@ -10,18 +10,32 @@ export class YamlSource {
     readonly file: string,
     readonly text: string,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, merge: true });
+    this.doc = parseDocument(text, {
+      lineCounter: this.lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true,
+    });
   }
 
   /** Reports YAML syntax errors and warnings; true when the document is usable. */
   report(bag: DiagnosticBag): boolean {
     for (const e of this.doc.errors) {
       const p = this.lines.linePos(e.pos[0]);
-      bag.error("yaml-syntax", e.message.split("\n")[0] ?? e.message, { file: this.file, line: p.line, column: p.col }, "fix the YAML syntax");
+      bag.error(
+        "yaml-syntax",
+        e.message.split("\n")[0] ?? e.message,
+        { file: this.file, line: p.line, column: p.col },
+        "fix the YAML syntax",
+      );
     }
     for (const w of this.doc.warnings) {
       const p = this.lines.linePos(w.pos[0]);
-      bag.warning("yaml-warning", w.message.split("\n")[0] ?? w.message, { file: this.file, line: p.line, column: p.col });
+      bag.warning("yaml-warning", w.message.split("\n")[0] ?? w.message, {
+        file: this.file,
+        line: p.line,
+        column: p.col,
+      });
     }
     return this.doc.errors.length === 0;
   }
@@ -37,12 +51,14 @@ export class YamlSource {
     let node: unknown = this.doc.contents;
     for (const key of path) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(key));
-        if (!pair) return node as Node;
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(key),
+        );
+        if (!pair) return node;
         node = pair.value ?? pair.key;
       } else if (isSeq(node) && typeof key === "number") {
         const item = node.items[key];
-        if (item === undefined) return node as Node;
+        if (item === undefined) return node;
         node = item;
       } else {
         return node as Node | undefined;
@@ -57,7 +73,9 @@ export class YamlSource {
       const parent = this.node(path.slice(0, -1));
       if (isMap(parent)) {
         const last = path[path.length - 1];
-        const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(last));
+        const pair = parent.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(last),
+        );
         const key = pair?.key as Node | undefined;
         if (key?.range) return this.at(key.range[0]);
       }

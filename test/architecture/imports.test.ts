@@ -41,7 +41,8 @@ describe("layering", () => {
       const text = readFileSync(file, "utf8");
       for (const m of text.matchAll(/(?:from|import)\s*\(?\s*["'](\.[^"']+)["']/g)) {
         const target = path.relative(src, path.resolve(path.dirname(file), m[1]!)).split(path.sep)[0]!;
-        if (target !== from && !allowed.has(target)) violations.push(`${path.relative(root, file)} imports ${m[1]} (${from} → ${target})`);
+        if (target !== from && !allowed.has(target))
+          violations.push(`${path.relative(root, file)} imports ${m[1]} (${from} → ${target})`);
       }
     }
     expect(violations).toEqual([]);

@@ -37,7 +37,9 @@ describe("gantry run", () => {
   });
 
   it("exits 2 on an invalid file with file:line:column and starts nothing", async () => {
-    const dir = project({ "gantry.yml": pipeline.replace("steps:\n        - sh: echo testing", "stepz: [x]") });
+    const dir = project({
+      "gantry.yml": pipeline.replace("steps:\n        - sh: echo testing", "stepz: [x]"),
+    });
     const r = await gantry(["run"], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/gantry\.yml:8:7: error\[unknown-key\]: unknown key "stepz"/);
@@ -69,7 +71,10 @@ describe("gantry run", () => {
   it("prints one JSON event per line with --json", async () => {
     const dir = project({ "gantry.yml": pipeline });
     const r = await gantry(["run", "--json"], dir);
-    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; text?: string });
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; text?: string });
     expect(events[0]!.type).toBe("run.started");
     expect(events.at(-1)!.type).toBe("run.finished");
     expect(events.some((e) => e.type === "log" && e.text === "testing")).toBe(true);
@@ -83,8 +88,13 @@ describe("gantry run", () => {
 
   it("cancels on Ctrl-C, cleans up its processes and exits 130", async () => {
     const tag = `4${Date.now() % 100000}`;
-    const dir = project({ "gantry.yml": `pipeline:\n  stages:\n    - stage: Long\n      steps: ["sleep ${tag}"]\n` });
-    const child = spawn(process.execPath, [gantryBin, "run"], { cwd: dir, env: { ...process.env, CI: "true" } });
+    const dir = project({
+      "gantry.yml": `pipeline:\n  stages:\n    - stage: Long\n      steps: ["sleep ${tag}"]\n`,
+    });
+    const child = spawn(process.execPath, [gantryBin, "run"], {
+      cwd: dir,
+      env: { ...process.env, CI: "true" },
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
@@ -93,7 +103,11 @@ describe("gantry run", () => {
     const code = await new Promise<number | null>((r) => child.on("close", r));
     expect(code).toBe(130);
     expect(out).toMatch(/pipeline canceled/);
-    expect(execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`]).toString().trim()).toBe("");
+    expect(
+      execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`])
+        .toString()
+        .trim(),
+    ).toBe("");
   });
 });
 
@@ -102,7 +116,10 @@ describe("gantry validate, plan, list", () => {
     const dir = project({ "gantry.yml": "pipeline:\n  stages:\n    - stage: A\n      steps: [{ech: hi}]\n" });
     const r = await gantry(["validate", "--format", "json"], dir);
     expect(r.code).toBe(2);
-    const out = JSON.parse(r.stdout) as { valid: boolean; diagnostics: { code: string; line: number; column: number; hint: string }[] };
+    const out = JSON.parse(r.stdout) as {
+      valid: boolean;
+      diagnostics: { code: string; line: number; column: number; hint: string }[];
+    };
     expect(out.valid).toBe(false);
     expect(out.diagnostics[0]).toMatchObject({ code: "unknown-step", line: 4, hint: 'did you mean "echo"?' });
   });
@@ -115,7 +132,10 @@ describe("gantry validate, plan, list", () => {
 
   it("plan prints a versioned JSON Plan; list prints the jobs", async () => {
     const dir = project({ "gantry.yml": pipeline });
-    const plan = JSON.parse((await gantry(["plan"], dir)).stdout) as { version: number; jobs: { id: string }[] };
+    const plan = JSON.parse((await gantry(["plan"], dir)).stdout) as {
+      version: number;
+      jobs: { id: string }[];
+    };
     expect(plan.version).toBe(1);
     expect(plan.jobs.map((j) => j.id)).toEqual(["Build", "Test"]);
     const list = await gantry(["list"], dir);

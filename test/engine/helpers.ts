@@ -8,7 +8,10 @@ import { ShellExecutor } from "../../src/executors/shell.js";
 import type { Job, Plan, Step } from "../../src/pipeline/plan.js";
 
 /** A job with defaults; `steps` may be shell strings. */
-export function job(id: string, o: Partial<Omit<Job, "steps">> & { steps?: (Step | string)[]; after?: string[] } = {}): Job {
+export function job(
+  id: string,
+  o: Partial<Omit<Job, "steps">> & { steps?: (Step | string)[]; after?: string[] } = {},
+): Job {
   const { after, steps, ...rest } = o;
   return {
     id,

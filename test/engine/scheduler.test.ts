@@ -6,7 +6,9 @@ import type { RunEvent } from "../../src/engine/events.js";
 import { job, plan, run } from "./helpers.js";
 
 const finishedOrder = (events: RunEvent[]) =>
-  events.flatMap((e) => (e.type === "job.status" && (e.status === "success" || e.status === "failed") ? [e.jobId] : []));
+  events.flatMap((e) =>
+    e.type === "job.status" && (e.status === "success" || e.status === "failed") ? [e.jobId] : [],
+  );
 
 describe("scheduling", () => {
   it("starts a job as soon as its needs are met, not in stage waves", async () => {
@@ -58,21 +60,33 @@ describe("scheduling", () => {
   });
 
   it("lets allowed failures through and reports them", async () => {
-    const r = await run(plan([job("lint", { allowFailure: true, steps: ["exit 1"] }), job("test", { after: ["lint"], steps: ["echo ok"] })]));
+    const r = await run(
+      plan([
+        job("lint", { allowFailure: true, steps: ["exit 1"] }),
+        job("test", { after: ["lint"], steps: ["echo ok"] }),
+      ]),
+    );
     expect(r.status).toBe("success");
     expect(r.jobs.get("lint")).toMatchObject({ status: "failed", allowedFailure: true });
     expect(r.log("test")).toContain("ok");
   });
 
   it("only allows the listed exit codes to fail", async () => {
-    const r = await run(plan([job("a", { allowFailure: true, allowFailureExitCodes: [42], steps: ["exit 1"] })]));
+    const r = await run(
+      plan([job("a", { allowFailure: true, allowFailureExitCodes: [42], steps: ["exit 1"] })]),
+    );
     expect(r.status).toBe("failed");
   });
 
   it("retries a failed job up to retry.max and succeeds on a later attempt", async () => {
     const marker = `/tmp/gantry-retry-${process.pid}-${Date.now()}`;
     const r = await run(
-      plan([job("flaky", { retry: { max: 2, when: [] }, steps: [`if [ -f ${marker} ]; then echo second; else touch ${marker}; exit 1; fi`] })]),
+      plan([
+        job("flaky", {
+          retry: { max: 2, when: [] },
+          steps: [`if [ -f ${marker} ]; then echo second; else touch ${marker}; exit 1; fi`],
+        }),
+      ]),
     );
     expect(r.status).toBe("success");
     expect(r.jobs.get("flaky")?.attempts).toBe(2);
@@ -81,10 +95,19 @@ describe("scheduling", () => {
   it("a false condition skips the job but not its dependents", async () => {
     const r = await run(
       plan([
-        job("deploy", { condition: { kind: "branch", pattern: "release/*", comparator: "GLOB" }, steps: ["echo deploying"] }),
+        job("deploy", {
+          condition: { kind: "branch", pattern: "release/*", comparator: "GLOB" },
+          steps: ["echo deploying"],
+        }),
         job("after", { after: ["deploy"], steps: ["echo after"] }),
       ]),
-      { git: { ...(await import("../../src/pipeline/git.js")).emptyGitInfo("/"), isRepo: true, branch: "main" } },
+      {
+        git: {
+          ...(await import("../../src/pipeline/git.js")).emptyGitInfo("/"),
+          isRepo: true,
+          branch: "main",
+        },
+      },
     );
     expect(r.of("deploy")).toBe("skipped");
     expect(r.log("after")).toContain("after");
@@ -119,7 +142,9 @@ describe("jobs", () => {
     expect(r.jobs.get("hang")?.reason).toMatch(/timed out/);
     expect(Date.now() - started).toBeLessThan(8_000);
     await new Promise((res) => setTimeout(res, 300));
-    const left = execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`]).toString().trim();
+    const left = execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`])
+      .toString()
+      .trim();
     expect(left).toBe("");
   });
 
@@ -139,8 +164,18 @@ describe("jobs", () => {
 
   it("injects credentials and masks them", async () => {
     const r = await run(
-      plan([job("deploy", { variables: { PW: { kind: "credential", id: "db", part: "password" } }, steps: ['echo "pw=$PW"'] })]),
-      { secrets: async (id) => (id === "db" ? { kind: "usernamePassword", username: "admin", password: "hunter2-hunter2" } : undefined) },
+      plan([
+        job("deploy", {
+          variables: { PW: { kind: "credential", id: "db", part: "password" } },
+          steps: ['echo "pw=$PW"'],
+        }),
+      ]),
+      {
+        secrets: async (id) =>
+          id === "db"
+            ? { kind: "usernamePassword", username: "admin", password: "hunter2-hunter2" }
+            : undefined,
+      },
     );
     expect(r.log("deploy")).toContain("pw=[MASKED]");
   });
@@ -148,8 +183,20 @@ describe("jobs", () => {
   it("passes artifacts to dependent jobs with fresh workspaces", async () => {
     const r = await run(
       plan([
-        job("build", { steps: ["mkdir -p out && echo v1 > out/app.txt && echo junk > out/tmp.log"], artifacts: { paths: ["out/"], exclude: ["out/*.log"], when: "on_success", reports: { junit: [], dotenv: [] } } }),
-        job("test", { after: ["build"], artifactsFrom: ["build"], steps: ["cat out/app.txt", "test ! -f out/tmp.log"] }),
+        job("build", {
+          steps: ["mkdir -p out && echo v1 > out/app.txt && echo junk > out/tmp.log"],
+          artifacts: {
+            paths: ["out/"],
+            exclude: ["out/*.log"],
+            when: "on_success",
+            reports: { junit: [], dotenv: [] },
+          },
+        }),
+        job("test", {
+          after: ["build"],
+          artifactsFrom: ["build"],
+          steps: ["cat out/app.txt", "test ! -f out/tmp.log"],
+        }),
       ]),
     );
     expect(r.status).toBe("success");
@@ -177,9 +224,18 @@ describe("jobs", () => {
 
   it("asks for approval and exposes input parameters", async () => {
     const p = plan([
-      job("deploy", { input: { message: "Ship it?", ok: "Ship", parameters: [{ name: "TARGET", type: "string", default: "eu" }] }, steps: ['echo "to $TARGET"'] }),
+      job("deploy", {
+        input: {
+          message: "Ship it?",
+          ok: "Ship",
+          parameters: [{ name: "TARGET", type: "string", default: "eu" }],
+        },
+        steps: ['echo "to $TARGET"'],
+      }),
     ]);
-    const ok = await run(p, { approvals: async () => ({ approved: true, by: "alice", params: { TARGET: "us" } }) });
+    const ok = await run(p, {
+      approvals: async () => ({ approved: true, by: "alice", params: { TARGET: "us" } }),
+    });
     expect(ok.log("deploy")).toContain("to us");
     const no = await run(p, { approvals: async () => ({ approved: false, by: "bob", params: {} }) });
     expect(no.of("deploy")).toBe("canceled");
@@ -190,12 +246,19 @@ describe("jobs", () => {
     const ac = new AbortController();
     const tag = `77${Date.now() % 10000}`;
     setTimeout(() => ac.abort(), 500);
-    const r = await run(plan([job("long", { steps: [`sleep ${tag}`] }), job("next", { after: ["long"], steps: ["echo no"] })]), { signal: ac.signal });
+    const r = await run(
+      plan([job("long", { steps: [`sleep ${tag}`] }), job("next", { after: ["long"], steps: ["echo no"] })]),
+      { signal: ac.signal },
+    );
     expect(r.status).toBe("canceled");
     expect(r.of("long")).toBe("canceled");
     expect(r.of("next")).toBe("canceled");
     await new Promise((res) => setTimeout(res, 200));
-    expect(execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`]).toString().trim()).toBe("");
+    expect(
+      execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`])
+        .toString()
+        .trim(),
+    ).toBe("");
   });
 
   it("keeps file steps inside the workspace and runs GitLab scripts with echo", async () => {

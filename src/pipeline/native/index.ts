@@ -52,11 +52,17 @@ export class NativeCompiler implements StepCompiler {
     for (let i = 0; i < 3 && !r.success && r.error.issues.every((x) => x.code === "unrecognized_keys"); i++) {
       current = structuredClone(current);
       for (const issue of r.error.issues) {
-        const holder = (issue.path as (string | number)[]).reduce<any>((o, k) => o?.[k], current);
-        if (holder && typeof holder === "object" && issue.code === "unrecognized_keys") for (const k of issue.keys) delete holder[k];
+        const holder = (issue.path as (string | number)[]).reduce<unknown>(
+          (o, k) => (o && typeof o === "object" ? (o as Record<string | number, unknown>)[k] : undefined),
+          current,
+        );
+        if (holder && typeof holder === "object" && issue.code === "unrecognized_keys")
+          for (const k of issue.keys) delete (holder as Record<string, unknown>)[k];
       }
       r = schema.safeParse(current);
-      if (!r.success) for (const issue of r.error.issues) if (issue.code !== "unrecognized_keys") this.report(schema, issue, path);
+      if (!r.success)
+        for (const issue of r.error.issues)
+          if (issue.code !== "unrecognized_keys") this.report(schema, issue, path);
     }
     return r.success ? r.data : undefined;
   }
@@ -70,13 +76,19 @@ export class NativeCompiler implements StepCompiler {
           "unknown-key",
           `unknown key "${key}" in ${describe(path)}`,
           this.src.pos([...path, key], { key: true }),
-          didYouMeanHint(key, candidates) ?? (candidates.length ? `allowed keys: ${candidates.join(", ")}` : undefined),
+          didYouMeanHint(key, candidates) ??
+            (candidates.length ? `allowed keys: ${candidates.join(", ")}` : undefined),
         );
       }
       return;
     }
     if (issue.code === "invalid_union") {
-      this.bag.error("invalid-value", `invalid value for ${describe(path)}`, this.src.pos(path), unionHint(issue));
+      this.bag.error(
+        "invalid-value",
+        `invalid value for ${describe(path)}`,
+        this.src.pos(path),
+        unionHint(issue),
+      );
       return;
     }
     const missing = issue.code === "invalid_type" && issue.message.includes("received undefined");
@@ -111,7 +123,10 @@ function unionHint(issue: z.core.$ZodIssue): string | undefined {
   const msgs = new Set<string>();
   for (const branch of issue.errors) {
     const first = branch[0];
-    if (first) msgs.add(first.code === "unrecognized_keys" ? `unknown key(s) ${first.keys.join(", ")}` : first.message);
+    if (first)
+      msgs.add(
+        first.code === "unrecognized_keys" ? `unknown key(s) ${first.keys.join(", ")}` : first.message,
+      );
   }
   return [...msgs].slice(0, 3).join("; or ");
 }
@@ -122,7 +137,8 @@ function keysAt(schema: z.ZodType, path: readonly (string | number)[]): string[]
   const unwrap = (x: unknown): unknown => {
     let cur = x;
     for (let i = 0; i < 5; i++) {
-      if (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault || cur instanceof z.ZodNullable) cur = cur.unwrap();
+      if (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault || cur instanceof z.ZodNullable)
+        cur = cur.unwrap();
       else break;
     }
     return cur;
@@ -164,17 +180,28 @@ export async function compileGantry(ctx: CompileContext & { source: string }): P
     js = c.src.doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
     // Aliases without anchors, alias bombs: the YAML is well-formed but cannot be resolved.
-    c.bag.error("yaml-alias", (err as Error).message, { file: ctx.file, line: 1, column: 1 }, "define each anchor (&name) before its alias (*name)");
+    c.bag.error(
+      "yaml-alias",
+      (err as Error).message,
+      { file: ctx.file, line: 1, column: 1 },
+      "define each anchor (&name) before its alias (*name)",
+    );
     return { diagnostics: c.bag.items };
   }
   if (js === null || typeof js !== "object" || Array.isArray(js)) {
-    c.bag.error("invalid-document", "a gantry.yml must be a mapping with a top-level `pipeline:` key", { file: ctx.file, line: 1, column: 1 }, "start the file with `pipeline:`");
+    c.bag.error(
+      "invalid-document",
+      "a gantry.yml must be a mapping with a top-level `pipeline:` key",
+      { file: ctx.file, line: 1, column: 1 },
+      "start the file with `pipeline:`",
+    );
     return { diagnostics: c.bag.items };
   }
   const doc = c.check(documentSchema, js, []);
   const raw = (js as { pipeline?: unknown }).pipeline;
   if (!doc || raw === undefined) {
-    if (raw === undefined) c.error("missing-key", "missing top-level `pipeline:`", [], "put the pipeline under a `pipeline:` key");
+    if (raw === undefined)
+      c.error("missing-key", "missing top-level `pipeline:`", [], "put the pipeline under a `pipeline:` key");
     return { diagnostics: c.bag.items };
   }
   const p = c.check(pipelineSchema, raw, ["pipeline"]);
@@ -192,17 +219,35 @@ export async function compileGantry(ctx: CompileContext & { source: string }): P
       ...(parsed.choices ? { choices: parsed.choices } : {}),
     });
     if (parsed.type === "choice" && !parsed.choices?.length)
-      c.error("invalid-value", `choice parameter "${parsed.name}" needs choices`, ["pipeline", "parameters", i], "add `choices: [a, b]`");
+      c.error(
+        "invalid-value",
+        `choice parameter "${parsed.name}" needs choices`,
+        ["pipeline", "parameters", i],
+        "add `choices: [a, b]`",
+      );
   }
   for (const k of Object.keys(ctx.params)) {
     if (!parameters.some((x) => x.name === k))
-      c.bag.warning("unknown-param", `--param ${k} does not match any parameter of the pipeline`, { file: ctx.file, line: 0, column: 0 }, `declared: ${parameters.map((x) => x.name).join(", ") || "none"}`);
+      c.bag.warning(
+        "unknown-param",
+        `--param ${k} does not match any parameter of the pipeline`,
+        { file: ctx.file, line: 0, column: 0 },
+        `declared: ${parameters.map((x) => x.name).join(", ") || "none"}`,
+      );
   }
 
   const variables: Record<string, Variable> = {};
   for (const param of parameters) {
-    const v = ctx.params[param.name] ?? param.default ?? (param.type === "choice" ? (param.choices?.[0] ?? "") : param.type === "boolean" ? "false" : "");
-    variables[param.name] = { kind: "value", value: v, expand: false, ...(param.type === "password" ? { masked: true } : {}) };
+    const v =
+      ctx.params[param.name] ??
+      param.default ??
+      (param.type === "choice" ? (param.choices?.[0] ?? "") : param.type === "boolean" ? "false" : "");
+    variables[param.name] = {
+      kind: "value",
+      value: v,
+      expand: false,
+      ...(param.type === "password" ? { masked: true } : {}),
+    };
   }
   Object.assign(variables, environment(c, p.environment, ["pipeline", "environment"]));
 
@@ -229,7 +274,13 @@ export async function compileGantry(ctx: CompileContext & { source: string }): P
   for (const [i, rawStage] of p.stages.entries()) {
     const path: Path = ["pipeline", "stages", i];
     const name = stageName(rawStage);
-    if (name && stageNames.includes(name)) c.error("duplicate-stage", `stage "${name}" is defined twice`, [...path, "stage"], "stage names must be unique");
+    if (name && stageNames.includes(name))
+      c.error(
+        "duplicate-stage",
+        `stage "${name}" is defined twice`,
+        [...path, "stage"],
+        "stage names must be unique",
+      );
     let incoming = preds;
     const needs = (rawStage as { needs?: unknown })?.needs;
     if (Array.isArray(needs)) {
@@ -273,9 +324,13 @@ export async function compileGantry(ctx: CompileContext & { source: string }): P
     options: {
       ...(options.timeout !== undefined ? { timeoutMs: parseDuration(options.timeout) } : {}),
       ...(options.retry !== undefined ? { retry: options.retry } : {}),
-      ...(options.skipDefaultCheckout !== undefined ? { skipDefaultCheckout: options.skipDefaultCheckout } : {}),
+      ...(options.skipDefaultCheckout !== undefined
+        ? { skipDefaultCheckout: options.skipDefaultCheckout }
+        : {}),
       ...(options.timestamps !== undefined ? { timestamps: options.timestamps } : {}),
-      ...(options.disableConcurrentBuilds !== undefined ? { disableConcurrentBuilds: options.disableConcurrentBuilds } : {}),
+      ...(options.disableConcurrentBuilds !== undefined
+        ? { disableConcurrentBuilds: options.disableConcurrentBuilds }
+        : {}),
       ...(options.failFast !== undefined ? { failFast: options.failFast } : {}),
     },
     jobs: jobs.map((j) => ({ ...j, variables: { ...j.variables, ...cliVariables(ctx) } })),
@@ -366,12 +421,22 @@ export function compilePost(c: NativeCompiler, raw: unknown, path: Path): Post {
   const post: Post = {};
   if (raw === undefined) return post;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    c.error("invalid-value", "post must map conditions to steps", path, `conditions: ${POST_CONDITIONS.join(", ")}`);
+    c.error(
+      "invalid-value",
+      "post must map conditions to steps",
+      path,
+      `conditions: ${POST_CONDITIONS.join(", ")}`,
+    );
     return post;
   }
   for (const [cond, steps] of Object.entries(raw)) {
     if (!(POST_CONDITIONS as readonly string[]).includes(cond)) {
-      c.error("unknown-key", `unknown post condition "${cond}"`, [...path, cond], didYouMeanHint(cond, POST_CONDITIONS) ?? `conditions: ${POST_CONDITIONS.join(", ")}`);
+      c.error(
+        "unknown-key",
+        `unknown post condition "${cond}"`,
+        [...path, cond],
+        didYouMeanHint(cond, POST_CONDITIONS) ?? `conditions: ${POST_CONDITIONS.join(", ")}`,
+      );
       continue;
     }
     if (!Array.isArray(steps)) {
@@ -409,7 +474,11 @@ class JobBuilder {
       );
       return preds;
     }
-    const scope: Scope = { ...outer, parents: [...outer.parents, s.stage], conditions: [...outer.conditions] };
+    const scope: Scope = {
+      ...outer,
+      parents: [...outer.parents, s.stage],
+      conditions: [...outer.conditions],
+    };
     if (s.agent !== undefined) {
       const agent = compileAgent(c, s.agent, [...path, "agent"]);
       if (agent) {
@@ -417,7 +486,8 @@ class JobBuilder {
         scope.sharedWorkspace = agent.kind === "docker" && agent.reuseNode === true;
       }
     }
-    if (s.environment) scope.variables = { ...scope.variables, ...environment(c, s.environment, [...path, "environment"]) };
+    if (s.environment)
+      scope.variables = { ...scope.variables, ...environment(c, s.environment, [...path, "environment"]) };
     if (s.options) {
       const o = c.check(optionsSchema, s.options, [...path, "options"]);
       if (o?.timeout !== undefined) scope.timeoutMs = parseDuration(o.timeout);
@@ -436,11 +506,25 @@ class JobBuilder {
     let exits: string[];
     if (s.steps) {
       if (scope.agent.kind === "none")
-        c.error("agent-none", `stage "${s.stage}" has steps but no agent (the pipeline has agent: none)`, [...path, "stage"], "give the stage an `agent:`");
-      exits = [this.leaf(s.stage, scope, preds, compileSteps(c, s.steps, [...path, "steps"]), post, input, [...path, "stage"])];
+        c.error(
+          "agent-none",
+          `stage "${s.stage}" has steps but no agent (the pipeline has agent: none)`,
+          [...path, "stage"],
+          "give the stage an `agent:`",
+        );
+      exits = [
+        this.leaf(s.stage, scope, preds, compileSteps(c, s.steps, [...path, "steps"]), post, input, [
+          ...path,
+          "stage",
+        ]),
+      ];
       return exits;
     }
-    if (input) c.warning("input-ignored", "input on a stage without steps applies to its first jobs only", [...path, "input"]);
+    if (input)
+      c.warning("input-ignored", "input on a stage without steps applies to its first jobs only", [
+        ...path,
+        "input",
+      ]);
     if (s.stages) {
       let p = preds;
       for (const [i, child] of s.stages.entries()) p = this.stage(child, [...path, "stages", i], scope, p);
@@ -451,16 +535,40 @@ class JobBuilder {
       const names = new Set<string>();
       for (const [i, child] of s.parallel.entries()) {
         const n = stageName(child);
-        if (n && names.has(n)) c.error("duplicate-stage", `parallel branch "${n}" is defined twice`, [...path, "parallel", i, "stage"]);
+        if (n && names.has(n))
+          c.error("duplicate-stage", `parallel branch "${n}" is defined twice`, [
+            ...path,
+            "parallel",
+            i,
+            "stage",
+          ]);
         if (n) names.add(n);
-        exits.push(...this.stage(child, [...path, "parallel", i], { ...scope, ...(group ? { failFastGroup: group } : {}) }, preds));
+        exits.push(
+          ...this.stage(
+            child,
+            [...path, "parallel", i],
+            { ...scope, ...(group ? { failFastGroup: group } : {}) },
+            preds,
+          ),
+        );
       }
     } else {
       exits = this.matrix(s, path, scope, preds);
     }
     if (Object.values(post).some((x) => x && x.length)) {
       // Post of a stage that holds other stages: a job of its own after them.
-      exits = [this.leaf(`${s.stage} (post)`, { ...scope, conditions: [] }, exits, [], post, undefined, [...path, "post"], "always")];
+      exits = [
+        this.leaf(
+          `${s.stage} (post)`,
+          { ...scope, conditions: [] },
+          exits,
+          [],
+          post,
+          undefined,
+          [...path, "post"],
+          "always",
+        ),
+      ];
     }
     return exits;
   }
@@ -474,32 +582,62 @@ class JobBuilder {
     }
     const excluded = (cell: Record<string, string>) =>
       (m.excludes ?? []).some((ex) =>
-        Object.entries(ex).every(([k, v]) => (Array.isArray(v) ? v.map(String).includes(cell[k] ?? "") : cell[k] === String(v))),
+        Object.entries(ex).every(([k, v]) =>
+          Array.isArray(v) ? v.map(String).includes(cell[k] ?? "") : cell[k] === String(v),
+        ),
       );
     cells = cells.filter((cell) => !excluded(cell));
     if (cells.length > MAX_MATRIX_JOBS) {
-      c.error("matrix-too-large", `matrix of stage "${s.stage}" expands to ${cells.length} jobs (at most ${MAX_MATRIX_JOBS})`, [...path, "matrix"], "reduce the axes or add excludes");
+      c.error(
+        "matrix-too-large",
+        `matrix of stage "${s.stage}" expands to ${cells.length} jobs (at most ${MAX_MATRIX_JOBS})`,
+        [...path, "matrix"],
+        "reduce the axes or add excludes",
+      );
       return preds;
     }
     const group = s.failFast || this.failFastAll ? `ff${++this.groups}` : undefined;
     const exits: string[] = [];
     for (const cell of cells) {
-      const label = Object.entries(cell).map(([k, v]) => `${k}=${v}`).join(", ");
+      const label = Object.entries(cell)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ");
       const cellScope: Scope = {
         ...scope,
         parents: [...scope.parents.slice(0, -1), `${s.stage} [${label}]`],
         matrix: { ...(scope.matrix ?? {}), ...cell },
-        variables: { ...scope.variables, ...Object.fromEntries(Object.entries(cell).map(([k, v]) => [k, { kind: "value" as const, value: v }])) },
+        variables: {
+          ...scope.variables,
+          ...Object.fromEntries(
+            Object.entries(cell).map(([k, v]) => [k, { kind: "value" as const, value: v }]),
+          ),
+        },
         ...(group ? { failFastGroup: group } : {}),
       };
       if (m.steps) {
-        exits.push(this.leaf(`${s.stage} [${label}]`, cellScope, preds, compileSteps(c, m.steps, [...path, "matrix", "steps"]), {}, undefined, [...path, "matrix"]));
+        exits.push(
+          this.leaf(
+            `${s.stage} [${label}]`,
+            cellScope,
+            preds,
+            compileSteps(c, m.steps, [...path, "matrix", "steps"]),
+            {},
+            undefined,
+            [...path, "matrix"],
+          ),
+        );
       } else if (m.stages) {
         let p = preds;
-        for (const [i, child] of m.stages.entries()) p = this.stage(child, [...path, "matrix", "stages", i], cellScope, p);
+        for (const [i, child] of m.stages.entries())
+          p = this.stage(child, [...path, "matrix", "stages", i], cellScope, p);
         exits.push(...p);
       } else {
-        c.error("stage-body", `matrix of stage "${s.stage}" has neither steps nor stages`, [...path, "matrix"], "add `steps:` or `stages:` inside `matrix:`");
+        c.error(
+          "stage-body",
+          `matrix of stage "${s.stage}" has neither steps nor stages`,
+          [...path, "matrix"],
+          "add `steps:` or `stages:` inside `matrix:`",
+        );
         return preds;
       }
     }
@@ -516,10 +654,17 @@ class JobBuilder {
     path: Path,
     when: Job["when"] = "on_success",
   ): string {
-    const parents = scope.parents.length > 0 && scope.parents[scope.parents.length - 1] === name ? scope.parents : [...scope.parents, name];
+    const parents =
+      scope.parents.length > 0 && scope.parents[scope.parents.length - 1] === name
+        ? scope.parents
+        : [...scope.parents, name];
     const id = parents.join(" / ");
     const condition: Condition | undefined =
-      scope.conditions.length === 0 ? undefined : scope.conditions.length === 1 ? scope.conditions[0] : { kind: "allOf", conditions: scope.conditions };
+      scope.conditions.length === 0
+        ? undefined
+        : scope.conditions.length === 1
+          ? scope.conditions[0]
+          : { kind: "allOf", conditions: scope.conditions };
     const job: Job = {
       id,
       name: parents[parents.length - 1] ?? name,

@@ -20,11 +20,16 @@ export const credentialRef = z.strictObject({
   type: z
     .enum(["secret", "usernamePassword", "file"])
     .optional()
-    .describe("usernamePassword also defines KEY_USR and KEY_PSW; file puts the secret in a file and KEY holds its path"),
+    .describe(
+      "usernamePassword also defines KEY_USR and KEY_PSW; file puts the secret in a file and KEY holds its path",
+    ),
 });
 
 export const environmentSchema = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid variable name"), z.union([scalar, credentialRef]))
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid variable name"),
+    z.union([scalar, credentialRef]),
+  )
   .describe("Variables for the steps; values may use ${OTHER}");
 
 export const agentSchema = z
@@ -64,7 +69,9 @@ export const agentSchema = z
       }),
     }),
   ])
-  .describe("Where the steps run: any (the shell), none, a runner label, a docker image, a Dockerfile or a Kubernetes pod");
+  .describe(
+    "Where the steps run: any (the shell), none, a runner label, a docker image, a Dockerfile or a Kubernetes pod",
+  );
 
 export const parameterSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
@@ -76,7 +83,13 @@ export const parameterSchema = z.strictObject({
 
 export const optionsSchema = z.strictObject({
   timeout: duration.optional().describe("Abort after this long"),
-  retry: z.number().int().min(1).max(10).optional().describe("Total attempts (retry: 3 runs at most three times)"),
+  retry: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .optional()
+    .describe("Total attempts (retry: 3 runs at most three times)"),
   skipDefaultCheckout: z.boolean().optional(),
   timestamps: z.boolean().optional(),
   disableConcurrentBuilds: z.boolean().optional(),
@@ -92,7 +105,10 @@ const conditionKeys = {
   equals: z.strictObject({ expected: scalar, actual: scalar }).optional(),
   changeset: z.string().optional(),
   triggeredBy: z.string().optional(),
-  expression: z.string().optional().describe('A safe expression, e.g. "env.DEPLOY == \'true\' && params.FORCE"'),
+  expression: z
+    .string()
+    .optional()
+    .describe("A safe expression, e.g. \"env.DEPLOY == 'true' && params.FORCE\""),
   comparator: z.enum(["EQUALS", "GLOB", "REGEXP"]).optional(),
 };
 
@@ -119,9 +135,13 @@ const stringList = z.union([z.string(), z.array(z.string())]);
 
 /** Arguments of each step, by step name. Nested `steps` are validated by the compiler. */
 export const stepArgs = {
-  sh: z.union([z.string(), z.strictObject({ script: z.string(), label: z.string().optional() })]).describe("Run a shell script"),
+  sh: z
+    .union([z.string(), z.strictObject({ script: z.string(), label: z.string().optional() })])
+    .describe("Run a shell script"),
   echo: scalar.describe("Print a message"),
-  dir: z.strictObject({ path: z.string(), steps: z.array(z.unknown()) }).describe("Run steps in a subdirectory"),
+  dir: z
+    .strictObject({ path: z.string(), steps: z.array(z.unknown()) })
+    .describe("Run steps in a subdirectory"),
   withEnv: z.strictObject({ env: z.record(z.string(), scalar), steps: z.array(z.unknown()) }),
   withCredentials: z.strictObject({
     bindings: z.array(
@@ -234,7 +254,11 @@ export const pipelineSchema = z.strictObject({
   options: optionsSchema.optional(),
   parameters: z.array(parameterSchema).optional(),
   triggers: z
-    .strictObject({ cron: stringList.optional(), pollSCM: z.string().optional(), upstream: z.string().optional() })
+    .strictObject({
+      cron: stringList.optional(),
+      pollSCM: z.string().optional(),
+      upstream: z.string().optional(),
+    })
     .optional(),
   libraries: z.array(z.string()).optional().describe('Shared libraries, "name" or "name@ref"'),
   stages: z.array(z.unknown()).min(1, "a pipeline needs at least one stage"),
@@ -248,9 +272,18 @@ export function fullDocumentSchema(): z.ZodType {
   const post = (step: z.ZodType) =>
     z.strictObject(
       Object.fromEntries(
-        ["always", "changed", "fixed", "regression", "aborted", "success", "unsuccessful", "unstable", "failure", "cleanup"].map(
-          (k) => [k, z.array(step).optional()],
-        ),
+        [
+          "always",
+          "changed",
+          "fixed",
+          "regression",
+          "aborted",
+          "success",
+          "unsuccessful",
+          "unstable",
+          "failure",
+          "cleanup",
+        ].map((k) => [k, z.array(step).optional()]),
       ),
     );
   const step: z.ZodType = z.lazy(() =>
@@ -258,7 +291,11 @@ export function fullDocumentSchema(): z.ZodType {
       z.string().describe("Shorthand for sh"),
       ...STEP_NAMES.map((name) => {
         const args = withNestedSteps(stepArgs[name], step);
-        return z.strictObject(name === "uses" ? { uses: args, with: z.record(z.string(), z.unknown()).optional() } : { [name]: args });
+        return z.strictObject(
+          name === "uses"
+            ? { uses: args, with: z.record(z.string(), z.unknown()).optional() }
+            : { [name]: args },
+        );
       }),
     ]),
   );
@@ -276,6 +313,7 @@ export function fullDocumentSchema(): z.ZodType {
 }
 
 function withNestedSteps(schema: z.ZodType, step: z.ZodType): z.ZodType {
-  if (schema instanceof z.ZodObject && "steps" in schema.shape) return schema.extend({ steps: z.array(step) });
+  if (schema instanceof z.ZodObject && "steps" in schema.shape)
+    return schema.extend({ steps: z.array(step) });
   return schema;
 }

@@ -16,7 +16,15 @@ export interface StepCompiler {
   expandUses?(ref: string, args: Record<string, unknown>, path: Path): Step[];
 }
 
-const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : v);
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined
+    ? []
+    : typeof v === "string"
+      ? v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v;
 
 /** Compiles a list of gantry.yml steps; every problem becomes a diagnostic. */
 export function compileSteps(c: StepCompiler, raw: unknown[], path: Path): Step[] {
@@ -35,12 +43,22 @@ export function compileSteps(c: StepCompiler, raw: unknown[], path: Path): Step[
     const name = keys.find((k) => (STEP_NAMES as string[]).includes(k)) as StepName | undefined;
     if (!name) {
       const k = keys[0] ?? "";
-      c.error("unknown-step", `unknown step "${k}"`, [...p, k], didYouMeanHint(k, STEP_NAMES) ?? `steps: ${STEP_NAMES.join(", ")}`);
+      c.error(
+        "unknown-step",
+        `unknown step "${k}"`,
+        [...p, k],
+        didYouMeanHint(k, STEP_NAMES) ?? `steps: ${STEP_NAMES.join(", ")}`,
+      );
       continue;
     }
     const extra = keys.filter((k) => k !== name && !(STEP_EXTRA_KEYS[name] ?? []).includes(k));
     if (extra.length > 0) {
-      c.error("unknown-key", `step "${name}" has unexpected key(s) ${extra.join(", ")}`, [...p, extra[0]!], "put one step per list item");
+      c.error(
+        "unknown-key",
+        `step "${name}" has unexpected key(s) ${extra.join(", ")}`,
+        [...p, extra[0]!],
+        "put one step per list item",
+      );
       continue;
     }
     const value = (item as Record<string, unknown>)[name];
@@ -52,17 +70,38 @@ export function compileSteps(c: StepCompiler, raw: unknown[], path: Path): Step[
   return out;
 }
 
-function compileStep(c: StepCompiler, name: StepName, a: any, raw: any, p: Path, item: Record<string, unknown>): Step[] {
-  const nested = (key = "steps") => compileSteps(c, (raw as Record<string, unknown[]>)[key] ?? [], [...p, key]);
+// Each case reads the zod-validated arguments of its own step; a per-step generic would not
+// narrow through the switch, so the arguments are `any` here and nowhere else.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function compileStep(
+  c: StepCompiler,
+  name: StepName,
+  a: any,
+  raw: any,
+  p: Path,
+  item: Record<string, unknown>,
+): Step[] {
+  const nested = (key = "steps") =>
+    compileSteps(c, (raw as Record<string, unknown[]>)[key] ?? [], [...p, key]);
   switch (name) {
     case "sh":
-      return [typeof a === "string" ? { kind: "sh", script: a } : { kind: "sh", script: a.script, ...(a.label ? { label: a.label } : {}) }];
+      return [
+        typeof a === "string"
+          ? { kind: "sh", script: a }
+          : { kind: "sh", script: a.script, ...(a.label ? { label: a.label } : {}) },
+      ];
     case "echo":
       return [{ kind: "echo", message: String(a) }];
     case "dir":
       return [{ kind: "dir", path: a.path, steps: nested() }];
     case "withEnv":
-      return [{ kind: "withEnv", env: Object.fromEntries(Object.entries(a.env).map(([k, v]) => [k, String(v)])), steps: nested() }];
+      return [
+        {
+          kind: "withEnv",
+          env: Object.fromEntries(Object.entries(a.env).map(([k, v]) => [k, String(v)])),
+          steps: nested(),
+        },
+      ];
     case "withCredentials": {
       const bindings: CredentialBinding[] = a.bindings.map((b: any) =>
         b.string
@@ -89,7 +128,13 @@ function compileStep(c: StepCompiler, name: StepName, a: any, raw: any, p: Path,
       return [
         typeof a === "string"
           ? { kind: "stash", name: a, includes: [], exclude: [], allowEmpty: false }
-          : { kind: "stash", name: a.name, includes: list(a.includes), exclude: list(a.excludes), allowEmpty: a.allowEmpty ?? false },
+          : {
+              kind: "stash",
+              name: a.name,
+              includes: list(a.includes),
+              exclude: list(a.excludes),
+              allowEmpty: a.allowEmpty ?? false,
+            },
       ];
     case "unstash":
       return [{ kind: "unstash", name: a }];
@@ -137,7 +182,14 @@ function compileStep(c: StepCompiler, name: StepName, a: any, raw: any, p: Path,
           buildArgs: Object.fromEntries(Object.entries(a.buildArgs ?? {}).map(([k, v]) => [k, String(v)])),
           ...(a.target ? { target: a.target } : {}),
           labels: a.labels ?? {},
-          ...(a.push ? { push: { registry: a.push.registry, ...(a.push.credentials ? { credential: a.push.credentials } : {}) } } : {}),
+          ...(a.push
+            ? {
+                push: {
+                  registry: a.push.registry,
+                  ...(a.push.credentials ? { credential: a.push.credentials } : {}),
+                },
+              }
+            : {}),
         },
       ];
     case "scan": {
@@ -149,7 +201,9 @@ function compileStep(c: StepCompiler, name: StepName, a: any, raw: any, p: Path,
           ...(o.only ? { only: o.only } : {}),
           failOn: o.failOn ?? "high",
           format: o.format ?? "sarif",
-          output: o.output ?? `gantry-scan.${o.format === "json" ? "json" : o.format === "gitlab" ? "gitlab.json" : "sarif"}`,
+          output:
+            o.output ??
+            `gantry-scan.${o.format === "json" ? "json" : o.format === "gitlab" ? "gitlab.json" : "sarif"}`,
         },
       ];
     }
@@ -163,3 +217,4 @@ function compileStep(c: StepCompiler, name: StepName, a: any, raw: any, p: Path,
     }
   }
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -19,9 +19,12 @@ export function compileWhen(
   if (w.tag !== undefined) conds.push({ kind: "tag", pattern: w.tag, comparator });
   if (w.buildingTag) conds.push({ kind: "buildingTag" });
   if (w.changeRequest) conds.push({ kind: "changeRequest" });
-  if (w.environment) conds.push({ kind: "environment", name: w.environment.name, value: String(w.environment.value) });
-  if (w.equals) conds.push({ kind: "equals", expected: String(w.equals.expected), actual: String(w.equals.actual) });
-  if (w.changeset !== undefined) conds.push({ kind: "changeset", pattern: w.changeset, caseSensitive: false });
+  if (w.environment)
+    conds.push({ kind: "environment", name: w.environment.name, value: String(w.environment.value) });
+  if (w.equals)
+    conds.push({ kind: "equals", expected: String(w.equals.expected), actual: String(w.equals.actual) });
+  if (w.changeset !== undefined)
+    conds.push({ kind: "changeset", pattern: w.changeset, caseSensitive: false });
   if (w.triggeredBy !== undefined) conds.push({ kind: "triggeredBy", cause: w.triggeredBy });
   if (w.expression !== undefined) {
     const expr = parseExpressionText(c, w.expression, [...path, "expression"]);

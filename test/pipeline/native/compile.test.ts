@@ -5,7 +5,10 @@ import { renderGantrySchema } from "../../../src/pipeline/native/json-schema.js"
 import { emptyGitInfo } from "../../../src/pipeline/git.js";
 import type { Plan } from "../../../src/pipeline/plan.js";
 
-async function compile(source: string, o: { params?: Record<string, string>; variables?: Record<string, string> } = {}) {
+async function compile(
+  source: string,
+  o: { params?: Record<string, string>; variables?: Record<string, string> } = {},
+) {
   return compileGantry({
     projectDir: "/tmp",
     file: "gantry.yml",
@@ -43,7 +46,12 @@ pipeline:
       steps: [make deploy]
 `);
     const needs = Object.fromEntries(p.jobs.map((j) => [j.id, j.needs.map((n) => n.job)]));
-    expect(needs).toEqual({ Build: [], "Test / Unit": ["Build"], "Test / Lint": ["Build"], Deploy: ["Test / Unit", "Test / Lint"] });
+    expect(needs).toEqual({
+      Build: [],
+      "Test / Unit": ["Build"],
+      "Test / Lint": ["Build"],
+      Deploy: ["Test / Unit", "Test / Lint"],
+    });
     expect(p.stages).toEqual(["Build", "Test", "Deploy"]);
     expect(p.jobs.every((j) => j.workspace === "pipeline")).toBe(true);
   });
@@ -78,7 +86,11 @@ pipeline:
         excludes: [{OS: mac, NODE: 20}]
         steps: ['echo $OS $NODE']
 `);
-    expect(p.jobs.map((j) => j.id)).toEqual(["Test [OS=linux, NODE=20]", "Test [OS=linux, NODE=22]", "Test [OS=mac, NODE=22]"]);
+    expect(p.jobs.map((j) => j.id)).toEqual([
+      "Test [OS=linux, NODE=20]",
+      "Test [OS=linux, NODE=22]",
+      "Test [OS=mac, NODE=22]",
+    ]);
     expect(p.jobs[2]!.variables.OS).toEqual({ kind: "value", value: "mac" });
     expect(p.jobs[2]!.matrix).toEqual({ OS: "mac", NODE: "22" });
   });
@@ -144,7 +156,8 @@ pipeline:
 });
 
 describe("gantry.yml diagnostics", () => {
-  const errors = async (src: string) => (await compile(src)).diagnostics.filter((d) => d.severity === "error");
+  const errors = async (src: string) =>
+    (await compile(src)).diagnostics.filter((d) => d.severity === "error");
 
   it("reports an unknown key with its position and a did-you-mean", async () => {
     const [d, ...rest] = await errors(`pipeline:
@@ -153,7 +166,13 @@ describe("gantry.yml diagnostics", () => {
       stepz: [make]
 `);
     expect(rest.filter((x) => x.code === "unknown-key")).toEqual([]);
-    expect(d).toMatchObject({ code: "unknown-key", file: "gantry.yml", line: 4, column: 7, hint: 'did you mean "steps"?' });
+    expect(d).toMatchObject({
+      code: "unknown-key",
+      file: "gantry.yml",
+      line: 4,
+      column: 7,
+      hint: 'did you mean "steps"?',
+    });
   });
 
   it("reports an unknown step with a did-you-mean", async () => {
@@ -177,7 +196,9 @@ describe("gantry.yml diagnostics", () => {
       needs: [Nope]
       steps: [{sleep: forever}]
 `);
-    expect(ds.map((d) => d.code)).toEqual(expect.arrayContaining(["unknown-key", "stage-body", "unknown-need", "invalid-value"]));
+    expect(ds.map((d) => d.code)).toEqual(
+      expect.arrayContaining(["unknown-key", "stage-body", "unknown-need", "invalid-value"]),
+    );
     expect(ds.length).toBeGreaterThanOrEqual(4);
   });
 
@@ -198,7 +219,7 @@ describe("gantry.yml diagnostics", () => {
   stages:
     - stage: Big
       matrix:
-        axes: {A: [${values}], B: [${values}]}
+        axes: {A: [${values.join(",")}], B: [${values.join(",")}]}
         steps: [x]
 `);
     expect(ds[0]).toMatchObject({ code: "matrix-too-large", line: 4 });

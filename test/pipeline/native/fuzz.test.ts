@@ -17,14 +17,49 @@ const ctx = (source: string) => ({
 });
 
 /** Every diagnostic is well-formed: a position in the file, a code and a message. */
-function wellFormed(d: { file: string; line: number; column: number; code: string; message: string }): boolean {
+function wellFormed(d: {
+  file: string;
+  line: number;
+  column: number;
+  code: string;
+  message: string;
+}): boolean {
   return d.file === "gantry.yml" && d.line >= 0 && d.column >= 0 && d.code.length > 0 && d.message.length > 0;
 }
 
 const keyword = fc.constantFrom(
-  "pipeline", "agent", "stages", "stage", "steps", "parallel", "matrix", "axes", "when", "post", "always",
-  "sh", "echo", "dir", "retry", "timeout", "needs", "input", "environment", "options", "branch", "expression",
-  "excludes", "failFast", "parameters", "name", "type", "credentials", "path", "count", "time", "message",
+  "pipeline",
+  "agent",
+  "stages",
+  "stage",
+  "steps",
+  "parallel",
+  "matrix",
+  "axes",
+  "when",
+  "post",
+  "always",
+  "sh",
+  "echo",
+  "dir",
+  "retry",
+  "timeout",
+  "needs",
+  "input",
+  "environment",
+  "options",
+  "branch",
+  "expression",
+  "excludes",
+  "failFast",
+  "parameters",
+  "name",
+  "type",
+  "credentials",
+  "path",
+  "count",
+  "time",
+  "message",
 );
 const leaf = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null), keyword);
 const tree = fc.letrec((tie) => ({
