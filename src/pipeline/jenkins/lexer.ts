@@ -220,13 +220,13 @@ export function tokenize(
       const triple = peek(1) === c && peek(2) === c;
       const quote = (triple ? c.repeat(3) : c) as Token["quote"];
       advance(triple ? 3 : 1);
-      const parts = readString(quote!, c === '"');
+      const parts = readString(quote!, c === '"', start);
       push("string", source.slice(start.offset - base.offset, i), start, { parts, quote });
       continue;
     }
     if (c === "/" && slashStartsString() && peek(1) !== "=" && peek(1) !== " ") {
       advance();
-      const parts = readString("/", true);
+      const parts = readString("/", true, start);
       push("string", source.slice(start.offset - base.offset, i), start, { parts, quote: "/" });
       continue;
     }
@@ -270,10 +270,13 @@ export function tokenize(
   return { tokens, errors };
 
   /** Reads a string body after its opening quote; decodes escapes and, for GStrings, `$` parts. */
-  function readString(quote: NonNullable<Token["quote"]>, interpolate: boolean): StringPart[] {
+  function readString(
+    quote: NonNullable<Token["quote"]>,
+    interpolate: boolean,
+    open: { line: number; column: number },
+  ): StringPart[] {
     const parts: StringPart[] = [];
     let text = "";
-    const open = { line, column: col };
     const flush = (): void => {
       if (text) parts.push(text);
       text = "";
