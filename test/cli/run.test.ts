@@ -142,3 +142,37 @@ describe("gantry validate, plan, list", () => {
     expect(list.stdout).toMatch(/^Test\s+Test\s+on_success\s+Build$/m);
   });
 });
+
+describe("gantry.yml with shared libraries", () => {
+  it("runs a uses: step from a library's vars/<name>.yml with typed arguments", async () => {
+    const lib = project({
+      "vars/greet.yml": `description: Greets someone
+parameters:
+  who: {type: string, required: true}
+  times: {type: number, default: 2}
+steps:
+  - sh: 'for i in $(seq \${args.times}); do echo "hello \${args.who}"; done'
+`,
+    });
+    const dir = project({
+      "gantry.yml": `pipeline:
+  stages:
+    - stage: Greet
+      steps:
+        - uses: acme/greet
+          with: {who: world}
+`,
+    });
+    const r = await gantry(["run", "--library", `acme=${lib}`], dir);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^Greet > hello world$/gm)?.length).toBe(2);
+
+    const bad = project({
+      "gantry.yml": `pipeline:\n  stages:\n    - stage: G\n      steps:\n        - uses: acme/greet\n          with: {whom: x}\n`,
+    });
+    const r2 = await gantry(["validate", "--library", `acme=${lib}`], bad);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/gantry\.yml:5:\d+: error.*has no parameter "whom"/);
+  });
+});

@@ -17,6 +17,9 @@ import { PLAN_VERSION, POST_CONDITIONS } from "../plan.js";
 import { MAX_MATRIX_JOBS } from "../validate-plan.js";
 import { YamlSource } from "../yaml-source.js";
 import { compileSteps, type StepCompiler } from "./steps.js";
+import { loadLibraries, type LoadedLibraries } from "../libraries/load.js";
+import { librarySources } from "../libraries/sources.js";
+import { expandLibraryStep, usesRequests } from "../libraries/yaml-step.js";
 import {
   agentSchema,
   documentSchema,
@@ -97,6 +100,29 @@ export class NativeCompiler implements StepCompiler {
       missing ? `${describe(path)} is required` : `${describe(path)}: ${issue.message}`,
       this.src.pos(missing ? base : path, { key: !missing }),
     );
+  }
+
+  /** Shared libraries loaded for `uses:` steps (see `loadUses`). */
+  libs: LoadedLibraries | undefined;
+
+  expandUses(ref: string, args: Record<string, unknown>, path: Path): Step[] {
+    if (!this.libs) {
+      this.error("libraries-unavailable", `uses: ${ref} needs its library, which could not be loaded`, path);
+      return [];
+    }
+    const r = expandLibraryStep(
+      this.libs,
+      { uses: ref, with: args, at: this.loc(path) },
+      (steps, file, source) => {
+        const inner = new NativeCompiler({ ...this.ctx, file, source });
+        inner.libs = this.libs;
+        const out = compileSteps(inner, steps, ["steps"]);
+        for (const d of inner.bag.items) this.bag.add(d);
+        return out;
+      },
+    );
+    for (const d of r.diagnostics) this.bag.add(d);
+    return r.steps;
   }
 
   error(code: string, message: string, path: Path, hint?: string): void {
@@ -206,6 +232,7 @@ export async function compileGantry(ctx: CompileContext & { source: string }): P
   }
   const p = c.check(pipelineSchema, raw, ["pipeline"]);
   if (!p) return { diagnostics: c.bag.items };
+  await loadUses(c, p.libraries ?? []);
 
   const parameters: Parameter[] = [];
   for (const [i, param] of (p.parameters ?? []).entries()) {
@@ -339,6 +366,29 @@ export async function compileGantry(ctx: CompileContext & { source: string }): P
     variables,
   };
   return { plan, diagnostics: c.bag.items };
+}
+
+/** Loads the libraries named in `libraries:` and by every `uses:` step, once per compile. */
+async function loadUses(c: NativeCompiler, declared: string[]): Promise<void> {
+  const calls: { uses: string; at: Job["loc"] }[] = [];
+  const walk = (node: unknown, path: Path): void => {
+    if (Array.isArray(node)) node.forEach((x, i) => walk(x, [...path, i]));
+    else if (node && typeof node === "object") {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === "uses" && typeof v === "string") calls.push({ uses: v, at: c.loc([...path, k]) });
+        else walk(v, [...path, k]);
+      }
+    }
+  };
+  walk(c.src.doc.toJS(), []);
+  const at = c.loc(["pipeline", "libraries"]);
+  const requests = [...declared.map((spec) => ({ spec, at })), ...usesRequests(calls)];
+  if (requests.length === 0) return;
+  const { sources, diagnostics } = librarySources(c.ctx);
+  for (const d of diagnostics) c.bag.add(d);
+  const loaded = await loadLibraries(requests, sources, c.ctx.cacheDir);
+  for (const d of loaded.diagnostics) c.bag.add(d);
+  c.libs = loaded.libs;
 }
 
 function cliVariables(ctx: CompileContext): Record<string, Variable> {
