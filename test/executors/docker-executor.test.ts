@@ -232,7 +232,7 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
 
 describe.skipIf(Boolean(skip))("docker reaper", () => {
   it("removes containers and networks of dead Gantry processes and keeps live ones", async () => {
-    const dead = spawnSync("true").pid!;
+    const dead = spawnSync("true").pid;
     const runId = `reap-${process.pid}`;
     const deadLabels = { ...jobLabels(runId, "dead", 1), "gantry.pid": String(dead) };
     const liveLabels = jobLabels(runId, "live", 1);

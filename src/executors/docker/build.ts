@@ -147,6 +147,10 @@ export async function runDockerBuildStep(
     "org.opencontainers.image.created": new Date().toISOString(),
     ...mapValues(step.labels, expand),
   };
+  // Log in before building: a wrong credential should not cost a whole build, and the
+  // engine retries pushes with rejected credentials for almost a minute before giving up.
+  const auth = step.push ? await registryAuth(step.push, ctx.secrets) : undefined;
+  if (step.push && auth) await checkLogin(docker, auth, step.push.registry);
   ctx.log(
     `Building image ${tags.join(", ") || "(untagged)"} from ${path.relative(ctx.workspace, contextDir) || "."}`,
   );
@@ -159,13 +163,23 @@ export async function runDockerBuildStep(
   ctx.log(`Built image ${imageId}`);
   const pushed: string[] = [];
   if (step.push) {
-    const auth = await registryAuth(step.push, ctx.secrets);
     for (const tag of tags) pushed.push(await pushTag(docker, tag, step.push.registry, auth, ctx));
   }
   return { imageId, tags, pushed };
 }
 
 type Auth = { username: string; password: string; serveraddress: string } | undefined;
+
+async function checkLogin(docker: Docker, auth: NonNullable<Auth>, registry: string): Promise<void> {
+  try {
+    await docker.checkAuth(auth);
+  } catch (err) {
+    throw new ExecutorError(
+      `logging in to ${registry} as "${auth.username}" failed: ${errorMessage(err)}`,
+      "check the credential's username and password, and the registry URL",
+    );
+  }
+}
 
 async function registryAuth(
   push: NonNullable<DockerBuildStep["push"]>,
@@ -208,7 +222,13 @@ async function pushTag(
     .getImage(`${repo}:${version}`)
     .push({ tag: version, ...(auth ? { authconfig: auth } : {}) });
   await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      reject(new ExecutorError(`pushing ${repo}:${version} was cancelled`));
+    };
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
     docker.modem.followProgress(stream, (err: Error | null, events: BuildEvent[]) => {
+      ctx.signal.removeEventListener("abort", onAbort);
       const failed = err?.message ?? events.find((e) => e.error)?.error;
       if (failed)
         reject(
