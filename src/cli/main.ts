@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { EXIT, CliError } from "./errors.js";
 
@@ -6,12 +7,27 @@ import { EXIT, CliError } from "./errors.js";
  * heavy imports inside the action so that `gantry run` does not pay for the server or scanner.
  * To add a command: create `src/cli/<name>.ts` and add it to this list.
  */
-const COMMANDS: (() => Promise<{ register: (program: Command) => void }>)[] = [() => import("./run.js")];
+const COMMANDS: (() => Promise<{ register: (program: Command) => void }>)[] = [
+  () => import("./run.js"),
+  () => import("./server.js"),
+  () => import("./runner.js"),
+];
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    return pkg.version;
+  } catch {
+    return "unknown";
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("gantry")
     .description("Run gantry.yml, .gitlab-ci.yml and Jenkinsfile pipelines locally or on a Gantry server")
-    .version(process.env.npm_package_version ?? "0.1.0", "-V, --version")
+    .version(packageVersion(), "-V, --version")
     .showSuggestionAfterError(true)
     .exitOverride();
   for (const load of COMMANDS) (await load()).register(program);

@@ -182,11 +182,18 @@ export class LiveRenderer {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private width = 0;
+  /** Redraws running jobs' durations while nothing else happens. */
+  private readonly ticker: NodeJS.Timeout;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
     private readonly c: Colours,
-  ) {}
+  ) {
+    this.ticker = setInterval(() => {
+      if (!this.timer && this.blockHeight > 0) this.draw(false);
+    }, 500);
+    this.ticker.unref();
+  }
 
   handle(e: RunEvent): void {
     this.state.apply(e);
@@ -196,6 +203,7 @@ export class LiveRenderer {
       this.pending.push(`${this.c.blue(e.jobId.padEnd(this.width))} ${this.c.green(">")} ${text}`);
     }
     if (e.type === "run.finished") {
+      clearInterval(this.ticker);
       this.draw(true);
       const c = this.c;
       const paint = e.status === "success" ? c.green : e.status === "failed" ? c.red : c.yellow;
