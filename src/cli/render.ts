@@ -30,6 +30,7 @@ export interface JobView {
   durationMs?: number;
   reason?: string;
   allowedFailure?: boolean;
+  coverage?: number;
   attempt: number;
 }
 
@@ -94,6 +95,7 @@ export class RunState {
       if (e.durationMs !== undefined) v.durationMs = e.durationMs;
       if (e.reason !== undefined) v.reason = e.reason;
       v.allowedFailure = e.allowedFailure === true;
+      if (e.coverage !== undefined) v.coverage = e.coverage;
     }
   }
 
@@ -103,7 +105,8 @@ export class RunState {
       const v = this.jobs.get(id)!;
       const dur = v.durationMs !== undefined ? formatDuration(v.durationMs) : "";
       const reason = v.status !== "success" && v.reason ? c.dim(`  ${v.reason}`) : "";
-      return `${statusLabel(c, v)} ${id.padEnd(width)}  ${dur.padStart(7)}${reason}`;
+      const cov = v.coverage !== undefined ? c.dim(`  coverage ${v.coverage}%`) : "";
+      return `${statusLabel(c, v)} ${id.padEnd(width)}  ${dur.padStart(7)}${cov}${reason}`;
     });
   }
 }

@@ -45,6 +45,8 @@ export type RunEvent =
       exitCode?: number | null;
       durationMs?: number;
       allowedFailure?: boolean;
+      /** Coverage percentage found in the log with the job's `coverage` regex. */
+      coverage?: number;
     }
   | {
       type: "step.started";

@@ -10,6 +10,7 @@ import type { runDockerBuildStep as RunDockerBuildStep } from "../executors/dock
 import { jobEnvironment } from "./env.js";
 import type { LogStream } from "./events.js";
 import { collectFiles, copyFiles, listProjectFiles, removeDir } from "./files.js";
+import { summariseJunit } from "./junit.js";
 import { LineSplitter, Masker } from "./mask.js";
 import { runSteps, StepError, worse, type StepHost } from "./steps.js";
 import type { JobOutcome, JobRunContext } from "./types.js";
@@ -43,6 +44,8 @@ class JobAttempt {
   private session: ExecutorSession | undefined;
   private readonly abort = new AbortController();
   private jobTimedOut = false;
+  private readonly coverageRe: RegExp | undefined;
+  private coverage: number | undefined;
 
   constructor(private readonly ctx: JobRunContext) {
     this.job = ctx.job;
@@ -50,9 +53,15 @@ class JobAttempt {
     for (const v of ctx.maskValues) this.masker.add(v);
     for (const v of Object.values(ctx.job.variables))
       if (v.kind === "value" && v.masked) this.masker.add(v.value);
+    this.coverageRe = coverageRegex(ctx.job.coverage);
   }
 
   private emitLine(stream: LogStream, text: string): void {
+    if (this.coverageRe && stream !== "system") {
+      const m = this.coverageRe.exec(text);
+      const n = m ? Number(/\d+(?:\.\d+)?/.exec(m[1] ?? m[0])?.[0]) : NaN;
+      if (!Number.isNaN(n)) this.coverage = n;
+    }
     this.ctx.onEvent({
       type: "log",
       runId: this.ctx.runId,
@@ -85,6 +94,7 @@ class JobAttempt {
       durationMs: Date.now() - this.started,
       allowedFailure,
       retryable: extra.retryable ?? false,
+      ...(this.coverage !== undefined ? { coverage: this.coverage } : {}),
       ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}),
       ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
     };
@@ -566,6 +576,13 @@ class JobAttempt {
         Object.assign(dotenv, parseDotenv(await fs.readFile(path.join(this.workspace, f), "utf8")));
       }
       if (Object.keys(dotenv).length > 0) await ctx.artifacts.putDotenv(job.id, dotenv);
+      const reports = await collectFiles(this.workspace, a.reports.junit.map(expand));
+      if (reports.length > 0) {
+        const t = await summariseJunit(this.workspace, reports);
+        this.system(
+          `Test report: ${t.tests} tests, ${t.failures} failures, ${t.errors} errors, ${t.skipped} skipped`,
+        );
+      }
     }
     if (files.size > 0) {
       await ctx.artifacts.putArtifacts(job.id, this.workspace, [...files]);
@@ -590,6 +607,17 @@ class JobAttempt {
       await ctx.cache.save(cacheKeys[i] ?? "default", this.workspace, cfiles);
       this.system(`Saved cache "${cacheKeys[i]}" (${cfiles.length} file(s))`);
     }
+  }
+}
+
+/** GitLab writes coverage regexes as `/.../`; a bad one is ignored rather than failing the job. */
+function coverageRegex(source: string | undefined): RegExp | undefined {
+  if (!source) return undefined;
+  const m = /^\/(.*)\/([a-z]*)$/s.exec(source);
+  try {
+    return m ? new RegExp(m[1]!, m[2]!.replace(/[^imsu]/g, "")) : new RegExp(source);
+  } catch {
+    return undefined;
   }
 }
 

@@ -49,6 +49,7 @@ export interface JobRecord {
   reason?: string;
   exitCode?: number | null;
   allowedFailure: boolean;
+  coverage?: number;
   /** An upstream job failed: `on_success` dependents are skipped, `on_failure` ones run. */
   upstreamFailed: boolean;
 }
@@ -121,6 +122,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
       ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}),
       ...(extra.durationMs !== undefined ? { durationMs: extra.durationMs } : {}),
       ...(extra.allowedFailure ? { allowedFailure: true } : {}),
+      ...(extra.coverage !== undefined ? { coverage: extra.coverage } : {}),
     });
   };
 
@@ -254,6 +256,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
         allowedFailure: out.allowedFailure,
         ...(out.reason !== undefined ? { reason: out.reason } : {}),
         ...(out.exitCode !== undefined ? { exitCode: out.exitCode } : {}),
+        ...(out.coverage !== undefined ? { coverage: out.coverage } : {}),
       });
       if (out.status === "failed" && !out.allowedFailure) failFast(j);
       finish(j);

@@ -89,6 +89,8 @@ export interface JobOutcome {
   durationMs: number;
   /** True when `failed` but the job may fail (`allow_failure`). */
   allowedFailure: boolean;
+  /** Coverage percentage from the log (GitLab `coverage:`), the last match. */
+  coverage?: number;
   /** Whether a retry is allowed by the job's retry policy for this failure. */
   retryable: boolean;
 }

@@ -278,6 +278,28 @@ describe("jobs", () => {
     expect(r.of("files")).toBe("failed");
   });
 
+  it("extracts coverage with the job's regex and summarises JUnit reports", async () => {
+    const xml =
+      '<testsuite name="s"><testcase name="a"/><testcase name="b"><failure message="boom"/></testcase></testsuite>';
+    const r = await run(
+      plan([
+        job("unit", {
+          coverage: "/Lines:\\s+(\\d+\\.\\d+)%/",
+          steps: ["echo 'Lines: 81.25% (13/16)'", `printf '%s' '${xml}' > report.xml`],
+          artifacts: {
+            paths: [],
+            exclude: [],
+            when: "always",
+            reports: { junit: ["report.xml"], dotenv: [] },
+          },
+        }),
+      ]),
+    );
+    const done = r.events.find((e) => e.type === "job.status" && e.status === "success");
+    expect(done).toMatchObject({ coverage: 81.25 });
+    expect(r.log("unit")).toContain("Test report: 2 tests, 1 failures, 0 errors, 0 skipped");
+  });
+
   it("shares a workspace between jobs with the same workspace key", async () => {
     const r = await run(
       plan([
