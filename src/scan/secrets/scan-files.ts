@@ -1,0 +1,81 @@
+import fs from "node:fs";
+import os from "node:os";
+import { Worker } from "node:worker_threads";
+import type { ScanFile } from "../files.js";
+import type { SecretFinding } from "./locate.js";
+import { scanBuffer } from "./scan-buffer.js";
+import type { WorkerInput, WorkerOutput } from "./worker.js";
+
+/** Totals and findings of a secrets scan over files. */
+export interface SecretFilesResult {
+  findings: SecretFinding[];
+  scannedFiles: number;
+  scannedBytes: number;
+  binary: number;
+  unreadable: number;
+}
+
+/** Below this many bytes a worker costs more than it saves. */
+const PARALLEL_THRESHOLD = 4 * 1024 * 1024;
+
+/**
+ * Scans files for secrets. Large sets are split over worker threads (one per core, at most 4),
+ * each with its own compiled rules; small sets run inline.
+ */
+export async function scanFilesForSecrets(files: readonly ScanFile[], opts: { workers?: number } = {}): Promise<SecretFilesResult> {
+  const total = files.reduce((a, f) => a + f.size, 0);
+  const wanted = opts.workers ?? Number(process.env.GANTRY_SCAN_WORKERS ?? Math.min(4, os.availableParallelism()));
+  if (wanted <= 1 || total < PARALLEL_THRESHOLD || files.length < 2) return scanInline(files);
+  // Greedy split by size so the workers finish together.
+  const parts: { files: ScanFile[]; bytes: number }[] = Array.from({ length: wanted }, () => ({ files: [], bytes: 0 }));
+  for (const f of [...files].sort((a, b) => b.size - a.size)) {
+    const p = parts.reduce((m, x) => (x.bytes < m.bytes ? x : m));
+    p.files.push(f);
+    p.bytes += f.size;
+  }
+  const outputs = await Promise.all(parts.filter((p) => p.files.length > 0).map((p) => runWorker({ files: p.files.map((f) => ({ abs: f.abs, rel: f.rel })) })));
+  const result: SecretFilesResult = { findings: [], scannedFiles: 0, scannedBytes: 0, binary: 0, unreadable: 0 };
+  for (const o of outputs) {
+    result.findings.push(...o.findings);
+    result.scannedBytes += o.bytes;
+    result.binary += o.binary;
+    result.unreadable += o.unreadable;
+  }
+  result.scannedFiles = files.length - result.binary - result.unreadable;
+  return result;
+}
+
+function scanInline(files: readonly ScanFile[]): SecretFilesResult {
+  const result: SecretFilesResult = { findings: [], scannedFiles: 0, scannedBytes: 0, binary: 0, unreadable: 0 };
+  for (const f of files) {
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(f.abs);
+    } catch {
+      result.unreadable++;
+      continue;
+    }
+    const r = scanBuffer(f.rel, buf);
+    result.findings.push(...r.findings);
+    if (r.binary) result.binary++;
+    else {
+      result.scannedFiles++;
+      result.scannedBytes += buf.length;
+    }
+  }
+  return result;
+}
+
+function runWorker(input: WorkerInput): Promise<WorkerOutput> {
+  const url = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
+  // Under tsx (tests run from src/) the worker needs the same loader.
+  const execArgv = import.meta.url.endsWith(".ts") ? ["--import", "tsx"] : [];
+  return new Promise((resolve, reject) => {
+    const w = new Worker(url, { workerData: input, execArgv });
+    w.once("message", (m: WorkerOutput) => resolve(m));
+    w.once("error", reject);
+    w.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`secret scan worker exited with code ${code}`));
+    });
+  });
+}
