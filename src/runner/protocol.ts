@@ -1,0 +1,93 @@
+/**
+ * The runner protocol: HTTP+JSON under `/api/v1/runner`, authenticated with a runner token
+ * (`Authorization: Bearer gtr_...`), never a user token. Every request carries the
+ * `Gantry-Protocol` header; the server answers 426 with both versions when they differ.
+ *
+ * Flow: `register` once → loop { `lease` (long poll) → for each job: `logs` batches and
+ * `heartbeat`s while it runs, artifacts/cache/stash/dotenv transfers, then `finish` }.
+ * A job is leased for {@link LeaseInfo.leaseMs}; each heartbeat extends it. When the lease
+ * expires (the runner died or lost the network) the server retries the job as a new attempt
+ * or fails it with "runner lost"; anything the old attempt sends afterwards is refused (409).
+ */
+import type { Plan } from "../pipeline/plan.js";
+import type { JobOutcome } from "../engine/types.js";
+
+/** Bumped whenever a runner and a server of different versions could misunderstand each other. */
+export const PROTOCOL_VERSION = 1;
+
+export const PROTOCOL_HEADER = "gantry-protocol";
+
+export interface RegisterRequest {
+  protocolVersion: number;
+  name: string;
+  labels: string[];
+  /** Executor kinds this runner provides: `shell`, `docker`... */
+  executors: string[];
+  concurrency: number;
+  version: string;
+}
+
+export interface LeaseInfo {
+  runnerId: number;
+  protocolVersion: number;
+  /** How long a lease lasts without a heartbeat. */
+  leaseMs: number;
+  /** How often to heartbeat (a third of the lease). */
+  heartbeatMs: number;
+}
+
+export interface LeaseRequest {
+  /** Free slots: the server hands out at most this many jobs. */
+  slots: number;
+  /** Long-poll: wait up to this long for work (capped by the server). */
+  waitMs: number;
+}
+
+/** One job to run, with everything the engine needs. */
+export interface LeasedJob {
+  /** Server job id; all job endpoints use it. */
+  id: number;
+  attempt: number;
+  pipelineId: number;
+  project: string;
+  /** Git URL or path to clone, and the commit to check out. */
+  repo: string;
+  sha: string;
+  ref: string;
+  plan: Plan;
+  /** `Plan.jobs[].id`. */
+  jobKey: string;
+  /** `CI_*`, `GIT_*`, `BRANCH_NAME`, ... set by the server; they override the plan's. */
+  extraEnv: Record<string, string>;
+  maskValues: string[];
+  /** Decision of the job's `input`, already given on the server. */
+  decision?: { approved: boolean; by: string; params: Record<string, string> };
+  previousResult?: "SUCCESS" | "UNSTABLE" | "FAILURE" | "ABORTED";
+  leaseExpiresAt: number;
+}
+
+export interface LeaseResponse {
+  jobs: LeasedJob[];
+}
+
+export interface HeartbeatRequest {
+  attempt: number;
+}
+
+export interface HeartbeatResponse {
+  leaseExpiresAt: number;
+  /** The job was canceled: abort it and report `canceled`. */
+  cancel: boolean;
+}
+
+/** One ordered batch of log text; `seq` counts a job attempt's batches from 1. */
+export interface LogBatch {
+  attempt: number;
+  seq: number;
+  text: string;
+}
+
+export interface FinishRequest {
+  attempt: number;
+  outcome: JobOutcome;
+}

@@ -1,0 +1,545 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { z } from "zod";
+import type { Services } from "../services.js";
+import { defineRoute, type RouteDef } from "../route.js";
+import { HttpError, conflict, notFound } from "../http-error.js";
+import type { Caller } from "../auth.js";
+import {
+  PROTOCOL_VERSION,
+  type LeaseInfo,
+  type LeaseResponse,
+  type LeasedJob,
+} from "../../runner/protocol.js";
+import { getRunner, registerRunner, touchRunner } from "../../store/runners.js";
+import { finishJob, heartbeat, leaseJobs, type Lease } from "../../store/queue.js";
+import { appendLog } from "../../store/logs.js";
+import { getJob, getPipeline, type JobRow } from "../../store/pipelines.js";
+import { projectById } from "../../store/projects.js";
+import { resolveSecret } from "../../store/secrets.js";
+import { artifactDir, cacheDir, listTree, safeJoin, stashDir } from "../files.js";
+import type { Plan } from "../../pipeline/plan.js";
+import { MASK } from "../../engine/mask.js";
+
+const attemptBody = z.object({ attempt: z.number().int().positive() });
+const outcome = z.object({
+  status: z.enum(["success", "unstable", "failed", "canceled", "skipped"]),
+  exitCode: z.number().int().nullable().optional(),
+  reason: z.string().max(10_000).optional(),
+  durationMs: z.number().min(0),
+  allowedFailure: z.boolean(),
+  retryable: z.boolean(),
+});
+
+const SOURCES: Record<string, string> = {
+  api: "api",
+  push: "push",
+  schedule: "schedule",
+  retry: "api",
+  manual: "web",
+};
+
+function runnerId(c: Caller): number {
+  if (c.kind !== "runner") throw new HttpError(401, "unauthorized", "a runner token is required");
+  return c.runnerId;
+}
+
+/** The runner protocol (see `src/runner/protocol.ts`). */
+export function runnerRoutes(s: Services): RouteDef[] {
+  const plans = new Map<number, Plan>();
+  const planOf = (pipelineId: number, json: string): Plan => {
+    let p = plans.get(pipelineId);
+    if (!p) {
+      p = JSON.parse(json) as Plan;
+      if (plans.size > 200) plans.delete(plans.keys().next().value!);
+      plans.set(pipelineId, p);
+    }
+    return p;
+  };
+  const lastSeen = new Map<number, number>();
+  const seen = async (id: number) => {
+    const now = Date.now();
+    if (now - (lastSeen.get(id) ?? 0) < 5_000) return;
+    lastSeen.set(id, now);
+    await touchRunner(s.db, id);
+  };
+
+  async function describe(l: Lease): Promise<LeasedJob> {
+    const [p, project, j] = await Promise.all([
+      getPipeline(s.db, l.pipelineId),
+      projectById(s.db, l.projectId),
+      getJob(s.db, l.jobId),
+    ]);
+    if (!p?.plan || !project || !j) throw new Error(`job ${l.jobId} lost its pipeline or project`);
+    const plan = planOf(l.pipelineId, p.plan);
+    const url = s.cfg.publicUrl.replace(/\/$/, "");
+    const pid = String(l.pipelineId);
+    const env: Record<string, string> = {
+      CI: "true",
+      CI_SERVER: "yes",
+      CI_SERVER_URL: url,
+      GANTRY_SERVER_URL: url,
+      CI_PIPELINE_ID: pid,
+      CI_PIPELINE_IID: pid,
+      CI_PIPELINE_URL: `${url}/pipelines/${pid}`,
+      CI_PIPELINE_SOURCE: SOURCES[p.trigger] ?? "api",
+      CI_JOB_ID: String(l.jobId),
+      CI_JOB_URL: `${url}/jobs/${l.jobId}`,
+      CI_COMMIT_SHA: p.sha,
+      CI_COMMIT_SHORT_SHA: p.sha.slice(0, 8),
+      CI_COMMIT_REF_NAME: p.ref,
+      CI_COMMIT_REF_SLUG: p.ref
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "")
+        .slice(0, 63),
+      CI_COMMIT_BRANCH: p.ref,
+      CI_DEFAULT_BRANCH: project.default_branch,
+      CI_PROJECT_NAME: project.name,
+      CI_PROJECT_PATH: project.name,
+      GITLAB_USER_LOGIN: p.created_by,
+      GIT_COMMIT: p.sha,
+      GIT_BRANCH: p.ref,
+      BRANCH_NAME: p.ref,
+      BUILD_NUMBER: pid,
+      BUILD_ID: pid,
+      BUILD_URL: `${url}/pipelines/${pid}`,
+      GANTRY_TRIGGER: p.trigger,
+    };
+    const decision = j.decision ? (JSON.parse(j.decision) as LeasedJob["decision"]) : undefined;
+    if (decision) {
+      Object.assign(env, decision.params);
+      const param = plan.jobs.find((x) => x.id === j.key)?.input?.submitterParameter;
+      if (param) env[param] = decision.by;
+    }
+    const prev = await s.db.k
+      .selectFrom("pipelines")
+      .select("status")
+      .where("project_id", "=", l.projectId)
+      .where("ref", "=", p.ref)
+      .where("id", "<", l.pipelineId)
+      .where("status", "in", ["success", "unstable", "failed", "canceled"])
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    const previous = prev
+      ? ({ success: "SUCCESS", unstable: "UNSTABLE", failed: "FAILURE", canceled: "ABORTED" } as const)[
+          prev.status as "success"
+        ]
+      : undefined;
+    return {
+      id: l.jobId,
+      attempt: l.attempt,
+      pipelineId: l.pipelineId,
+      project: project.name,
+      repo: project.repo,
+      sha: p.sha,
+      ref: p.ref,
+      plan,
+      jobKey: l.key,
+      extraEnv: env,
+      maskValues: [],
+      ...(decision ? { decision } : {}),
+      ...(previous ? { previousResult: previous } : {}),
+      leaseExpiresAt: l.leaseExpiresAt,
+    };
+  }
+
+  /** The job, if this runner holds it now (else 409: the lease was lost). */
+  async function held(caller: Caller, jobId: number): Promise<JobRow> {
+    const j = await getJob(s.db, jobId);
+    if (!j) throw notFound(`job ${jobId}`);
+    if (j.status !== "running" || Number(j.runner_id) !== runnerId(caller))
+      throw conflict(`this runner does not hold job ${jobId} (it is ${j.status})`);
+    return j;
+  }
+  async function dep(j: JobRow, key: string): Promise<JobRow> {
+    const d = await s.db.k
+      .selectFrom("jobs")
+      .selectAll()
+      .where("pipeline_id", "=", j.pipeline_id)
+      .where("key", "=", key)
+      .executeTakeFirst();
+    if (!d) throw notFound(`job "${key}" in pipeline ${j.pipeline_id}`);
+    return d;
+  }
+
+  async function receive(body: unknown, file: string): Promise<number> {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.part-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    let size = 0;
+    const limit = s.cfg.artifactLimit;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        if (size > limit)
+          cb(new HttpError(413, "payload_too_large", `the file is larger than ${limit} bytes`));
+        else cb(null, chunk);
+      },
+    });
+    try {
+      if (Buffer.isBuffer(body)) {
+        fs.writeFileSync(tmp, body);
+        size = body.length;
+      } else await pipeline(body as Readable, counter, fs.createWriteStream(tmp));
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+    return size;
+  }
+
+  /** list / get / put / clear for a folder of files a runner exchanges (stash, cache). */
+  const bucket = (kind: "stash" | "cache", dirOf: (j: JobRow, name: string) => string): RouteDef[] => {
+    const q = z.object({ name: z.string().min(1).max(1024) });
+    const qf = q.extend({ path: z.string().min(1).max(4096) });
+    const base = `/api/v1/runner/jobs/:id/${kind}`;
+    const access = { kind: "runner" } as const;
+    return [
+      defineRoute({
+        method: "GET",
+        url: base,
+        summary: `List a ${kind}'s files (404 when there is none)`,
+        tag: "runner",
+        access,
+        params: z.object({ id: z.coerce.number().int().positive() }),
+        query: q,
+        handler: async ({ params, query, caller }) => {
+          const files = listTree(dirOf(await held(caller, params.id), query.name));
+          if (files.length === 0) throw notFound(`${kind} "${query.name}"`);
+          return { files };
+        },
+      }),
+      defineRoute({
+        method: "GET",
+        url: `${base}/file`,
+        summary: `Download one file of a ${kind}`,
+        tag: "runner",
+        access,
+        params: z.object({ id: z.coerce.number().int().positive() }),
+        query: qf,
+        produces: "application/octet-stream",
+        handler: async ({ params, query, caller, reply }) => {
+          const file = safeJoin(dirOf(await held(caller, params.id), query.name), query.path);
+          if (!fs.existsSync(file)) throw notFound(`file "${query.path}"`);
+          reply.header("content-type", "application/octet-stream");
+          return fs.createReadStream(file);
+        },
+      }),
+      defineRoute({
+        method: "PUT",
+        url: `${base}/file`,
+        summary: `Upload one file of a ${kind}`,
+        tag: "runner",
+        access,
+        params: z.object({ id: z.coerce.number().int().positive() }),
+        query: qf,
+        consumes: "application/octet-stream",
+        handler: async ({ params, query, caller, body }) => {
+          await receive(body, safeJoin(dirOf(await held(caller, params.id), query.name), query.path));
+          return { ok: true };
+        },
+      }),
+      defineRoute({
+        method: "DELETE",
+        url: base,
+        summary: `Empty a ${kind} before uploading it again`,
+        tag: "runner",
+        access,
+        params: z.object({ id: z.coerce.number().int().positive() }),
+        query: q,
+        handler: async ({ params, query, caller }) => {
+          fs.rmSync(dirOf(await held(caller, params.id), query.name), { recursive: true, force: true });
+          return { ok: true };
+        },
+      }),
+    ];
+  };
+
+  const id = z.object({ id: z.coerce.number().int().positive() });
+  const access = { kind: "runner" } as const;
+  return [
+    defineRoute({
+      method: "POST",
+      url: "/api/v1/runner/register",
+      summary: "A runner introduces itself: protocol version, labels, executors",
+      tag: "runner",
+      access,
+      body: z.object({
+        protocolVersion: z.number().int(),
+        name: z.string().max(200),
+        labels: z.array(z.string().max(100)).max(100),
+        executors: z.array(z.string().max(50)).max(10),
+        concurrency: z.number().int().min(1).max(1024),
+        version: z.string().max(100),
+      }),
+      handler: async ({ body, caller }): Promise<LeaseInfo> => {
+        if (body.protocolVersion !== PROTOCOL_VERSION)
+          throw new HttpError(
+            426,
+            "protocol_mismatch",
+            `runner protocol version ${body.protocolVersion} is not supported by this server (protocol ${PROTOCOL_VERSION}); install the same Gantry version on the runner and the server`,
+            {
+              server: PROTOCOL_VERSION,
+              runner: body.protocolVersion,
+            },
+          );
+        const rid = runnerId(caller);
+        const row = await getRunner(s.db, rid);
+        // Labels set by an admin when the runner was created are kept; the runner adds its own.
+        const labels = [
+          ...new Set([...(row ? (JSON.parse(row.labels) as string[]) : []), ...body.labels]),
+        ].sort();
+        await registerRunner(s.db, rid, { labels, executors: body.executors, version: body.version });
+        s.log.info({ runner: rid, name: body.name, labels, executors: body.executors }, "runner registered");
+        return {
+          runnerId: rid,
+          protocolVersion: PROTOCOL_VERSION,
+          leaseMs: s.cfg.leaseMs,
+          heartbeatMs: Math.max(100, Math.floor(s.cfg.leaseMs / 3)),
+        };
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      url: "/api/v1/runner/lease",
+      summary: "Long-poll for jobs this runner can run",
+      tag: "runner",
+      access,
+      body: z.object({
+        slots: z.number().int().min(1).max(64),
+        waitMs: z.number().int().min(0).max(120_000),
+      }),
+      handler: async ({ body, caller, req }): Promise<LeaseResponse> => {
+        const rid = runnerId(caller);
+        await seen(rid);
+        const r = await getRunner(s.db, rid);
+        if (!r) throw new HttpError(401, "unauthorized", "runner removed");
+        const abilities = {
+          runnerId: rid,
+          labels: JSON.parse(r.labels) as string[],
+          executors: JSON.parse(r.executors) as string[],
+        };
+        const deadline = Date.now() + Math.min(body.waitMs, s.cfg.maxLeaseWaitMs);
+        let gone = false;
+        req.raw.once("close", () => (gone = true));
+        for (;;) {
+          const leases = await leaseJobs(s.db, abilities, body.slots, s.cfg.leaseMs);
+          if (leases.length > 0) {
+            const now = Date.now();
+            for (const l of leases) {
+              if (l.queuedAt) s.metrics.queueWait.observe((now - l.queuedAt) / 1000);
+              s.bus.jobChanged(l.jobId);
+            }
+            return { jobs: await Promise.all(leases.map(describe)) };
+          }
+          const left = deadline - Date.now();
+          if (left <= 0 || gone) return { jobs: [] };
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(t);
+              s.bus.off("queue", done);
+              resolve();
+            };
+            const t = setTimeout(done, Math.min(left, 1_000));
+            s.bus.once("queue", done);
+          });
+        }
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      url: "/api/v1/runner/jobs/:id/heartbeat",
+      summary: "Extend a job's lease; answers whether it was canceled",
+      tag: "runner",
+      access,
+      params: id,
+      body: attemptBody,
+      handler: async ({ params, body, caller }) => {
+        const rid = runnerId(caller);
+        await seen(rid);
+        const r = await heartbeat(s.db, rid, params.id, body.attempt, s.cfg.leaseMs);
+        if (r.kind === "lost")
+          throw conflict(
+            `the lease of job ${params.id} attempt ${body.attempt} is lost (the job is ${r.status}); stop running it`,
+          );
+        return { leaseExpiresAt: r.leaseExpiresAt, cancel: r.cancel };
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      url: "/api/v1/runner/jobs/:id/logs",
+      summary: "Append one ordered batch of log text",
+      tag: "runner",
+      access,
+      params: id,
+      body: z.object({
+        attempt: z.number().int().positive(),
+        seq: z.number().int().positive(),
+        text: z.string(),
+      }),
+      handler: async ({ params, body }) => {
+        let text = body.text;
+        const secrets = s.jobSecrets.get(params.id);
+        if (secrets) for (const v of secrets) if (v.length >= 3) text = text.split(v).join(MASK);
+        const r = await appendLog(s.db, params.id, body.attempt, body.seq, text);
+        if (r.kind === "stale")
+          throw conflict(`job ${params.id} attempt ${body.attempt} is not running; log refused`);
+        if (!r.duplicate) s.metrics.logBytes.inc(r.size);
+        s.bus.jobChanged(params.id);
+        return { offset: r.offset };
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      url: "/api/v1/runner/jobs/:id/finish",
+      summary: "Report how a job attempt ended",
+      tag: "runner",
+      access,
+      params: id,
+      body: z.object({ attempt: z.number().int().positive(), outcome }),
+      handler: async ({ params, body, caller }) => {
+        const r = await finishJob(s.db, runnerId(caller), params.id, body.attempt, body.outcome);
+        if (r.kind === "stale")
+          throw conflict(`job ${params.id} attempt ${body.attempt} is ${r.status}; result refused`);
+        s.jobSecrets.delete(params.id);
+        s.metrics.jobDuration.observe({ status: body.outcome.status }, body.outcome.durationMs / 1000);
+        if (r.pipelineFinished) s.metrics.pipelines.inc({ status: r.pipelineFinished });
+        s.bus.jobChanged(params.id);
+        s.bus.workAvailable();
+        return { status: r.status, retried: r.retried };
+      },
+    }),
+    defineRoute({
+      method: "DELETE",
+      url: "/api/v1/runner/jobs/:id/artifacts",
+      summary: "Forget the job's artifacts before an upload",
+      tag: "runner",
+      access,
+      params: id,
+      handler: async ({ params, caller }) => {
+        await held(caller, params.id);
+        await s.db.k.deleteFrom("artifacts").where("job_id", "=", params.id).execute();
+        fs.rmSync(artifactDir(s.cfg.dataDir, params.id), { recursive: true, force: true });
+        return { ok: true };
+      },
+    }),
+    defineRoute({
+      method: "PUT",
+      url: "/api/v1/runner/jobs/:id/artifacts",
+      summary: "Upload one artifact file (raw body)",
+      tag: "runner",
+      access,
+      params: id,
+      query: z.object({ path: z.string().min(1).max(4096) }),
+      consumes: "application/octet-stream",
+      handler: async ({ params, query, caller, body }) => {
+        await held(caller, params.id);
+        const size = await receive(body, safeJoin(artifactDir(s.cfg.dataDir, params.id), query.path));
+        await s.db.k
+          .deleteFrom("artifacts")
+          .where("job_id", "=", params.id)
+          .where("path", "=", query.path)
+          .execute();
+        await s.db.k
+          .insertInto("artifacts")
+          .values({ job_id: params.id, path: query.path, size, created_at: Date.now() })
+          .execute();
+        return { ok: true, size };
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/api/v1/runner/jobs/:id/deps/artifacts",
+      summary: "List the artifacts of a job of the same pipeline (by plan job id)",
+      tag: "runner",
+      access,
+      params: id,
+      query: z.object({ key: z.string() }),
+      handler: async ({ params, query, caller }) => {
+        const d = await dep(await held(caller, params.id), query.key);
+        return { jobId: Number(d.id), files: listTree(artifactDir(s.cfg.dataDir, Number(d.id))) };
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/api/v1/runner/jobs/:id/deps/artifact",
+      summary: "Download one artifact of a job of the same pipeline",
+      tag: "runner",
+      access,
+      params: id,
+      query: z.object({ key: z.string(), path: z.string() }),
+      produces: "application/octet-stream",
+      handler: async ({ params, query, caller, reply }) => {
+        const d = await dep(await held(caller, params.id), query.key);
+        const file = safeJoin(artifactDir(s.cfg.dataDir, Number(d.id)), query.path);
+        if (!fs.existsSync(file)) throw notFound(`artifact "${query.path}"`);
+        reply.header("content-type", "application/octet-stream");
+        return fs.createReadStream(file);
+      },
+    }),
+    defineRoute({
+      method: "PUT",
+      url: "/api/v1/runner/jobs/:id/dotenv",
+      summary: "Store the job's dotenv report variables",
+      tag: "runner",
+      access,
+      params: id,
+      body: z.object({ vars: z.record(z.string(), z.string()) }),
+      handler: async ({ params, body, caller }) => {
+        await held(caller, params.id);
+        await s.db.k
+          .updateTable("jobs")
+          .set({ dotenv: JSON.stringify(body.vars) })
+          .where("id", "=", params.id)
+          .execute();
+        return { ok: true };
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/api/v1/runner/jobs/:id/deps/dotenv",
+      summary: "Dotenv variables of a job of the same pipeline",
+      tag: "runner",
+      access,
+      params: id,
+      query: z.object({ key: z.string() }),
+      handler: async ({ params, query, caller }) => {
+        const d = await dep(await held(caller, params.id), query.key);
+        return { vars: d.dotenv ? (JSON.parse(d.dotenv) as Record<string, string>) : {} };
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/api/v1/runner/jobs/:id/secrets",
+      summary:
+        "A secret the job may see (its project's or a global one; protected ones only on the default branch)",
+      tag: "runner",
+      access,
+      params: id,
+      query: z.object({ name: z.string() }),
+      handler: async ({ params, query, caller }) => {
+        const j = await held(caller, params.id);
+        const p = await getPipeline(s.db, Number(j.pipeline_id));
+        const project = await projectById(s.db, Number(j.project_id));
+        const value = await resolveSecret(
+          s.db,
+          s.secretKey,
+          Number(j.project_id),
+          query.name,
+          p?.ref === project?.default_branch,
+        );
+        if (!value) throw notFound(`secret "${query.name}" (or this job may not see it)`);
+        const set = s.jobSecrets.get(params.id) ?? new Set<string>();
+        for (const v of value.kind === "usernamePassword" ? [value.password] : [value.value]) set.add(v);
+        s.jobSecrets.set(params.id, set);
+        return value;
+      },
+    }),
+    ...bucket("stash", (j, name) => stashDir(s.cfg.dataDir, Number(j.pipeline_id), name)),
+    ...bucket("cache", (j, name) => cacheDir(s.cfg.dataDir, Number(j.project_id), name)),
+  ];
+}
