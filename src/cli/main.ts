@@ -11,6 +11,7 @@ const COMMANDS: (() => Promise<{ register: (program: Command) => void }>)[] = [
   () => import("./run.js"),
   () => import("./server.js"),
   () => import("./runner.js"),
+  () => import("./convert.js"),
 ];
 
 function packageVersion(): string {

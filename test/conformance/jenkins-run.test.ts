@@ -114,4 +114,33 @@ describe("jenkins samples run with the shell executor", () => {
     expect(r.out).toContain("Jenkinsfile:30:17");
     expect(r.out).toContain("script {} blocks are not run");
   });
+
+  it("gantry convert writes gantry.yml that gantry run runs, and refuses bad input with exit 2", () => {
+    const dir = checkout({ sample: "pmd__environment_multiExpressionEnvironment.groovy" });
+    const conv = spawnSync(gantry, ["convert", "Jenkinsfile", "--to", "gantry", "-o", "gantry.yml"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(conv.status).toBe(0);
+    expect(conv.stderr).toContain("wrote gantry.yml");
+    const r = spawnSync(gantry, ["run", "--file", "gantry.yml"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, CI: "true", NO_COLOR: "1" },
+    });
+    expect(r.stdout).toContain("FOO is BAR");
+    expect(r.status).toBe(0);
+    const bad = spawnSync(gantry, ["convert", "Jenkinsfile", "--to", "circleci"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(bad.status).toBe(2);
+    const script = checkout({ sample: "pmd__simpleScript.groovy" });
+    const refused = spawnSync(gantry, ["convert", "Jenkinsfile", "--to", "gitlab"], {
+      cwd: script,
+      encoding: "utf8",
+    });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain("does not compile, so it cannot be converted");
+  });
 });

@@ -198,7 +198,7 @@ function condition(c: Entry, cx: Cx, known: Readonly<Record<string, string>>): C
       return {
         kind: "expression",
         expr: { kind: "binary", op: "==", left: l, right: r },
-        source: `equals(expected: ${cx.scope.source.slice(a.expected.offset, a.expected.end)}, actual: ${cx.scope.source.slice(a.actual.offset, a.actual.end)})`,
+        source: `${cx.scope.source.slice(a.expected.offset, a.expected.end)} == ${cx.scope.source.slice(a.actual.offset, a.actual.end)}`,
       };
     }
     case "changeset": {
@@ -224,7 +224,7 @@ function condition(c: Entry, cx: Cx, known: Readonly<Record<string, string>>): C
         "isRestartedRun() is always false in Gantry: runs are not restarted from a stage",
         c.at,
       );
-      return { kind: "expression", expr: { kind: "literal", value: false }, source: "isRestartedRun()" };
+      return { kind: "expression", expr: { kind: "literal", value: false }, source: "false" };
     case "changelog":
       report(
         cx,
@@ -267,19 +267,16 @@ function changeRequest(
     if (!a[key]) continue;
     const pattern = str(a[key]);
     const left: Expr = { kind: "var", scope: "env", name: env };
-    let expr: Expr;
-    if (cmp === "EQUALS")
-      expr = { kind: "binary", op: "==", left, right: { kind: "literal", value: pattern } };
-    else {
-      const source = cmp === "GLOB" ? picomatch.makeRe(pattern, { dot: true }).source : pattern;
-      expr = { kind: "binary", op: "==~", left, right: { kind: "literal", value: source } };
-    }
-    checks.push({
-      kind: "expression",
-      expr,
-      source: `changeRequest ${key}: "${pattern}", comparator: "${cmp}"`,
-    });
+    // The source is itself a valid expression, so a conversion to gantry.yml keeps it.
+    const op = cmp === "EQUALS" ? "==" : "==~";
+    const value = cmp === "GLOB" ? picomatch.makeRe(pattern, { dot: true }).source : pattern;
+    const expr: Expr = { kind: "binary", op, left, right: { kind: "literal", value } };
+    checks.push({ kind: "expression", expr, source: `env.${env} ${op} ${groovyString(value)}` });
   }
   if (checks.length === 0) return { kind: "changeRequest" };
   return { kind: "allOf", conditions: [{ kind: "changeRequest" }, ...checks] };
+}
+
+function groovyString(s: string): string {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
