@@ -117,7 +117,7 @@ export function openApiDocument(routes: RouteDef[], version: string): Record<str
       const js = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, s] of Object.entries(js.properties ?? {}))
         parameters.push({
-          name,
+          name: name === "*" ? "path" : name,
           in: where,
           required: where === "path" || (js.required ?? []).includes(name),
           schema: s,
