@@ -53,7 +53,7 @@ describe.skipIf(Boolean(skip))("dockerBuild step", () => {
     try {
       await c.start();
       await c.wait();
-      const logs = (await c.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+      const logs = await c.logs({ stdout: true, stderr: true });
       // Non-TTY logs carry an 8-byte header per frame.
       let out = "";
       for (let i = 0; i + 8 <= logs.length;) {

@@ -15,6 +15,7 @@ import { announceSkip, dockerLeftovers, dockerUnavailable, TEST_IMAGE, WEB_IMAGE
 const skip = await dockerUnavailable();
 announceSkip("test/executors/docker-executor.test.ts", skip);
 const docker = new Docker();
+const shared = new DockerExecutor({ docker });
 
 type DockerSpec = Extract<ExecutorSpec, { kind: "docker" }>;
 
@@ -27,6 +28,7 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
   });
   afterAll(async () => {
     for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+    await shared.dispose();
   });
 
   async function job(
@@ -50,10 +52,7 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
     };
   }
 
-  async function prepare(
-    j: ExecutorJob,
-    executor = new DockerExecutor({ docker }),
-  ): Promise<ExecutorSession> {
+  async function prepare(j: ExecutorJob, executor = shared): Promise<ExecutorSession> {
     const s = await executor.prepare(j, new AbortController().signal);
     sessions.push(s);
     return s;
@@ -86,6 +85,7 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
     expect(before.filter((x) => x.startsWith("container")).length).toBe(2);
     expect(before.filter((x) => x.startsWith("network")).length).toBe(1);
     await s.cleanup();
+    await shared.dispose();
     expect(await dockerLeftovers(docker, j.runId)).toEqual([]);
   });
 
@@ -206,7 +206,10 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
   it("gives the job the engine's socket only with dockerSocket", async () => {
     const without = await prepare(await job({}));
     expect((await sh(without, "test -S /var/run/docker.sock && echo yes || echo no")).out).toBe("no\n");
-    const withSocket = await prepare(await job({}), new DockerExecutor({ docker, dockerSocket: true }));
+    const withSocket = await prepare(
+      await job({}),
+      new DockerExecutor({ docker, dockerSocket: true, warmNetwork: false }),
+    );
     expect(
       (await sh(withSocket, 'test -S /var/run/docker.sock && echo yes || echo no; echo "$DOCKER_HOST"')).out,
     ).toBe("yes\nunix:///var/run/docker.sock\n");
@@ -217,7 +220,7 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
     if (!client) ctx.skip();
     const j = await job({ args: `-v ${client}:/usr/bin/docker:ro` });
     await fs.writeFile(path.join(j.workspace, "Dockerfile"), `FROM ${TEST_IMAGE}\nRUN echo inner > /inner\n`);
-    const s = await prepare(j, new DockerExecutor({ docker, dockerSocket: true }));
+    const s = await prepare(j, new DockerExecutor({ docker, dockerSocket: true, warmNetwork: false }));
     const r = await sh(
       s,
       "DOCKER_BUILDKIT=0 docker build -q -t gantry-test/inner-build:1 . >/dev/null && docker run --rm gantry-test/inner-build:1 cat /inner",

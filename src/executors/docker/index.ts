@@ -13,6 +13,7 @@ import { reapLeftovers } from "./reaper.js";
 import { startService, waitForServices, type StartedService } from "./services.js";
 import { DockerSession, removeResources, type JobResources } from "./session.js";
 import { dockerSocketAccess } from "./socket.js";
+import { WarmNetns } from "./warm-netns.js";
 
 export {
   runDockerBuildStep,
@@ -33,6 +34,10 @@ export interface DockerExecutorOptions {
   dockerSocket?: boolean;
   /** How long to wait for services to accept connections (GitLab's default: 30 s). */
   serviceWaitMs?: number;
+  /** Keep one pre-started network namespace for the next plain job (see `warm-netns.ts`). Default true. */
+  warmNetwork?: boolean;
+  /** Let `cleanup` resolve before the engine has finished removing the container. Default true. */
+  detachCleanup?: boolean;
 }
 
 /**
@@ -45,8 +50,21 @@ export class DockerExecutor implements Executor {
   readonly name = "docker" as const;
   readonly docker: Docker;
 
+  private readonly warm: WarmNetns | undefined;
+  /** Removals handed over by sessions' `cleanup`, still in flight. */
+  private readonly pending = new Set<Promise<void>>();
+  private readonly detach: ((removal: Promise<void>) => void) | undefined;
+
   constructor(private readonly opts: DockerExecutorOptions = {}) {
     this.docker = opts.docker ?? new Docker();
+    this.warm = opts.warmNetwork === false ? undefined : new WarmNetns(this.docker);
+    this.detach =
+      opts.detachCleanup === false
+        ? undefined
+        : (removal) => {
+            this.pending.add(removal);
+            void removal.catch(() => undefined).finally(() => this.pending.delete(removal));
+          };
   }
 
   supports(spec: ExecutorSpec): true | string {
@@ -117,51 +135,96 @@ export class DockerExecutor implements Executor {
 
     const socket = this.opts.dockerSocket ? await dockerSocketAccess(docker) : { binds: [], env: [] };
     const jobNetwork = services.length > 0 ? prefix : undefined;
-    const networkMode = args.network ?? jobNetwork;
     if (!spec.build) job.log(`Using docker image ${image}`);
-    const container = await createWithImage(
-      docker,
-      {
-        name: prefix,
-        Image: image,
-        // `cat` on an open stdin keeps the container alive until cleanup, whatever the shell.
-        Cmd: ["cat"],
-        ...(spec.image?.entrypoint
-          ? { Entrypoint: spec.image.entrypoint }
-          : args.entrypoint
-            ? { Entrypoint: args.entrypoint }
-            : {}),
-        OpenStdin: true,
-        Env: [...Object.entries(job.env).map(([k, v]) => `${k}=${v}`), ...args.env, ...socket.env],
-        WorkingDir: args.workdir ?? workdir,
-        Labels: labels,
-        ...((spec.image?.user ?? args.user) ? { User: spec.image?.user ?? args.user } : {}),
-        ...(args.hostname ? { Hostname: args.hostname } : {}),
-        HostConfig: {
-          Binds: [`${job.workspace}:${workdir}`, ...args.binds, ...socket.binds],
-          // An init process reaps what scripts leave behind and forwards signals.
-          Init: true,
-          ...(networkMode ? { NetworkMode: networkMode } : {}),
-          ...(args.extraHosts.length ? { ExtraHosts: args.extraHosts } : {}),
-          ...(args.dns.length ? { Dns: args.dns } : {}),
-          ...(Object.keys(args.tmpfs).length ? { Tmpfs: args.tmpfs } : {}),
-          ...(args.groupAdd.length ? { GroupAdd: args.groupAdd } : {}),
-          ...(args.memory ? { Memory: args.memory } : {}),
-          ...(args.nanoCpus ? { NanoCpus: args.nanoCpus } : {}),
-          ...(args.shmSize ? { ShmSize: args.shmSize } : {}),
-        },
-        ...(spec.image?.platform ? { platform: spec.image.platform } : {}),
+    const options = (mode: string | undefined): Docker.ContainerCreateOptions & { Image: string } => ({
+      name: prefix,
+      Image: image,
+      // `cat` on an open stdin keeps the container alive until cleanup, whatever the shell.
+      Cmd: ["cat"],
+      ...(spec.image?.entrypoint
+        ? { Entrypoint: spec.image.entrypoint }
+        : args.entrypoint
+          ? { Entrypoint: args.entrypoint }
+          : {}),
+      OpenStdin: true,
+      Env: [...Object.entries(job.env).map(([k, v]) => `${k}=${v}`), ...args.env, ...socket.env],
+      WorkingDir: args.workdir ?? workdir,
+      Labels: labels,
+      ...((spec.image?.user ?? args.user) ? { User: spec.image?.user ?? args.user } : {}),
+      ...(args.hostname ? { Hostname: args.hostname } : {}),
+      HostConfig: {
+        Binds: [`${job.workspace}:${workdir}`, ...args.binds, ...socket.binds],
+        // An init process reaps what scripts leave behind and forwards signals.
+        Init: true,
+        ...(mode ? { NetworkMode: mode } : {}),
+        ...(args.extraHosts.length ? { ExtraHosts: args.extraHosts } : {}),
+        ...(args.dns.length ? { Dns: args.dns } : {}),
+        ...(Object.keys(args.tmpfs).length ? { Tmpfs: args.tmpfs } : {}),
+        ...(args.groupAdd.length ? { GroupAdd: args.groupAdd } : {}),
+        ...(args.memory ? { Memory: args.memory } : {}),
+        ...(args.nanoCpus ? { NanoCpus: args.nanoCpus } : {}),
+        ...(args.shmSize ? { ShmSize: args.shmSize } : {}),
       },
+      ...(spec.image?.platform ? { platform: spec.image.platform } : {}),
+    });
+    const create = () =>
+      createWithImage(docker, options(args.network ?? jobNetwork), spec.image?.pullPolicy, job.log, signal);
+
+    // A plain job (no services, no network options) can join a pre-started network namespace.
+    const plain =
+      !jobNetwork && !args.network && !args.hostname && !args.extraHosts.length && !args.dns.length;
+    let container =
+      plain && this.warm ? await this.startInWarmNetns(options, res, spec, job, signal) : undefined;
+    if (!container) {
+      container = await create();
+      res.containers.unshift(container.id);
+      if (jobNetwork && args.network)
+        await docker.getNetwork(jobNetwork).connect({ Container: container.id });
+      await container.start();
+    }
+    if (plain) this.warm?.refill(image);
+    if (services.length > 0)
+      await waitForServices(docker, services, prefix, this.opts.serviceWaitMs ?? 30_000, job.log, signal);
+    return new DockerSession(docker, workdir, container, res, signal, this.detach);
+  }
+
+  /** Starts the job container in a spare network holder's namespace; undefined to start normally. */
+  private async startInWarmNetns(
+    options: (mode: string | undefined) => Docker.ContainerCreateOptions & { Image: string },
+    res: JobResources,
+    spec: DockerSpec,
+    job: ExecutorJob,
+    signal: AbortSignal,
+  ): Promise<Docker.Container | undefined> {
+    const holder = await this.warm?.take();
+    if (!holder) return undefined;
+    res.containers.push(holder);
+    const container = await createWithImage(
+      this.docker,
+      options(`container:${holder}`),
       spec.image?.pullPolicy,
       job.log,
       signal,
     );
     res.containers.unshift(container.id);
-    if (jobNetwork && args.network) await docker.getNetwork(jobNetwork).connect({ Container: container.id });
-    await container.start();
-    if (services.length > 0)
-      await waitForServices(docker, services, prefix, this.opts.serviceWaitMs ?? 30_000, job.log, signal);
-    return new DockerSession(docker, workdir, container, res, signal);
+    try {
+      await container.start();
+      return container;
+    } catch {
+      // The holder died (e.g. removed by hand): start the job the ordinary way.
+      await removeResources(this.docker, res).catch(() => undefined);
+      res.containers.length = 0;
+      return undefined;
+    }
+  }
+
+  /**
+   * Waits for detached removals and removes the spare network holder. Optional: the process
+   * also does this by itself when its event loop drains.
+   */
+  async dispose(): Promise<void> {
+    await this.warm?.dispose();
+    await Promise.all([...this.pending].map((p) => p.catch(() => undefined)));
   }
 
   /** Jenkins `agent { dockerfile }`: builds the image from the workspace first. */

@@ -32,12 +32,18 @@ export class DockerSession implements ExecutorSession {
     for (const stop of this.running) stop();
   };
 
+  /**
+   * @param detach When given, `cleanup` hands the removal to it and resolves at once (the
+   * executor tracks it): every command has finished by then, and the engine need not wait
+   * ~150 ms for the engine to tear the container down before the next job starts.
+   */
   constructor(
     private readonly docker: Docker,
     readonly workdir: string,
     private readonly container: Docker.Container,
     private readonly resources: JobResources,
     private readonly signal: AbortSignal,
+    private readonly detach?: (removal: Promise<void>) => void,
   ) {
     signal.addEventListener("abort", this.onAbort, { once: true });
   }
@@ -137,10 +143,19 @@ export class DockerSession implements ExecutorSession {
   cleanup(): Promise<void> {
     this.signal.removeEventListener("abort", this.onAbort);
     // A failed removal may be retried by a later call; a successful one is not repeated.
-    this.cleaned ??= removeResources(this.docker, this.resources).catch((err: unknown) => {
+    if (this.cleaned) return this.cleaned;
+    // Nothing of the job may run once cleanup resolves: running commands end with the kill.
+    for (const stop of this.running) stop();
+    const removal = removeResources(this.docker, this.resources).catch((err: unknown) => {
       this.cleaned = undefined;
       throw err;
     });
+    if (this.detach && this.running.size === 0) {
+      this.detach(removal);
+      this.cleaned = Promise.resolve();
+    } else {
+      this.cleaned = removal;
+    }
     return this.cleaned;
   }
 }
@@ -148,17 +163,22 @@ export class DockerSession implements ExecutorSession {
 /** Removes containers (with their anonymous volumes) then the network; gone is fine. */
 export async function removeResources(docker: Docker, res: JobResources): Promise<void> {
   const errors: string[] = [];
-  await Promise.all(
-    res.containers.map((id) =>
-      docker
-        .getContainer(id)
-        .remove({ force: true, v: true })
-        .catch((err: unknown) => {
-          if (statusCode(err) !== 404 && !/already in progress/.test(errorMessage(err)))
-            errors.push(errorMessage(err));
-        }),
-    ),
-  );
+  const remove = (ids: string[]) =>
+    Promise.all(
+      ids.map((id) =>
+        docker
+          .getContainer(id)
+          .remove({ force: true, v: true })
+          .catch((err: unknown) => {
+            if (statusCode(err) !== 404 && !/already in progress/.test(errorMessage(err)))
+              errors.push(errorMessage(err));
+          }),
+      ),
+    );
+  // The job container first: it may share the network namespace of a holder listed after it.
+  const [first, ...rest] = res.containers;
+  if (first) await remove([first]);
+  await remove(rest);
   if (res.network) {
     await docker
       .getNetwork(res.network)
