@@ -7,7 +7,7 @@ const GLYPH: Record<Status, string> = {
   pending: "○",
   waiting: "◔",
   running: "◐",
-  input: "⏸",
+  input: "‖",
   success: "✓",
   unstable: "!",
   failed: "✕",

@@ -61,6 +61,10 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
     requestAnimationFrame(() => performance.mark("gantry:log-first-paint"));
   }, [model, mv]);
 
+  useEffect(() => {
+    if (ended) requestAnimationFrame(() => performance.mark("gantry:log-complete"));
+  }, [ended]);
+
   // A `#L42` link: show that line once it has arrived.
   useEffect(() => {
     const onHash = () => setTarget(lineFromHash());
@@ -191,6 +195,7 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
         ref={scrollRef}
         className="log-scroll"
         data-testid="log"
+        style={{ ["--ln-width" as string]: `${String(model.lines.length).length + 2}ch` }}
         tabIndex={0}
         onScroll={onScroll}
         onWheel={markUser}
@@ -284,31 +289,51 @@ const Row = memo(function Row({ line, n, model, query, current, target, collapse
 });
 
 function Spans({ raw, query }: { raw: string; query: string }) {
+  const spans = ansiSpans(raw);
+  const ranges = query ? matchRanges(spans.map((x) => x.text).join(""), query) : [];
+  let at = 0;
   return (
     <>
-      {ansiSpans(raw).map((s, i) => (
-        <span
-          key={i}
-          className={s.className || undefined}
-          style={s.color || s.background ? { color: s.color, background: s.background } : undefined}
-        >
-          {query ? highlight(s.text, query) : s.text}
-        </span>
-      ))}
+      {spans.map((s, i) => {
+        const start = at;
+        at += s.text.length;
+        return (
+          <span
+            key={i}
+            className={s.className || undefined}
+            style={s.color || s.background ? { color: s.color, background: s.background } : undefined}
+          >
+            {ranges.length ? marked(s.text, start, ranges) : s.text}
+          </span>
+        );
+      })}
     </>
   );
 }
 
-function highlight(text: string, query: string) {
-  const parts: (string | React.ReactElement)[] = [];
+/** Where `query` occurs in `text` (case-insensitive), as [start, end) pairs. */
+function matchRanges(text: string, query: string): [number, number][] {
+  const out: [number, number][] = [];
   const lower = text.toLowerCase();
   const q = query.toLowerCase();
-  let at = 0;
-  for (let i = lower.indexOf(q); i >= 0 && parts.length < 200; i = lower.indexOf(q, at)) {
-    parts.push(text.slice(at, i), <mark key={i}>{text.slice(i, i + q.length)}</mark>);
-    at = i + q.length;
+  for (let i = lower.indexOf(q); i >= 0 && out.length < 100; i = lower.indexOf(q, i + q.length))
+    out.push([i, i + q.length]);
+  return out;
+}
+
+/** One span's text with the parts inside any match wrapped in `<mark>` (matches may cross spans). */
+function marked(text: string, offset: number, ranges: [number, number][]): React.ReactNode[] {
+  const parts: React.ReactNode[] = [];
+  let pos = 0;
+  for (const [a, b] of ranges) {
+    const from = Math.max(a - offset, pos);
+    const to = Math.min(b - offset, text.length);
+    if (to <= from) continue;
+    if (from > pos) parts.push(text.slice(pos, from));
+    parts.push(<mark key={from}>{text.slice(from, to)}</mark>);
+    pos = to;
   }
-  parts.push(text.slice(at));
+  parts.push(text.slice(pos));
   return parts;
 }
 

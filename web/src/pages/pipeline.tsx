@@ -139,9 +139,7 @@ export function PipelinePage({ id }: { id: number }) {
                     <Link href={`/jobs/${j.id}`}>{j.name}</Link>
                     {j.allowFailure ? <span className="tag">allowed to fail</span> : null}
                   </td>
-                  <td data-label="Stage">
-                    {j.parents?.length ? `${j.parents.join(" › ")} › ${j.stage}` : j.stage}
-                  </td>
+                  <td data-label="Stage">{stagePath(j.parents, j.stage)}</td>
                   <td data-label="Duration">{formatDuration(j.durationMs)}</td>
                   <td data-label="Attempt">{j.attempt}</td>
                   <td data-label="Note" className="muted small">
@@ -158,4 +156,11 @@ export function PipelinePage({ id }: { id: number }) {
       )}
     </>
   );
+}
+
+/** `Outer › Inner` for nested Jenkins stages; the plain stage name otherwise. */
+function stagePath(parents: string[] | undefined, stage: string): string {
+  const path = [...(parents ?? [])];
+  if (path.at(-1) !== stage) path.push(stage);
+  return path.join(" › ");
 }
