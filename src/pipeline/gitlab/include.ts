@@ -172,7 +172,7 @@ async function entryFiles(
     return { files: [], at };
   }
   if (/[*?[{]/.test(rel)) {
-    const pattern = rel.replace(/\*\*(?!\/)/g, "**/*");
+    const pattern = includeGlob(rel);
     const files = (
       await glob([pattern], { cwd: st.ctx.projectDir, dot: true, onlyFiles: true, expandDirectories: false })
     )
@@ -182,6 +182,17 @@ async function entryFiles(
     return { files, at };
   }
   return { files: [rel], at };
+}
+
+/**
+ * GitLab's include globs, as its documentation describes them: `configs/**.yml` matches files
+ * in `configs` and below; with a slash after the double star only files in subfolders match.
+ */
+export function includeGlob(pattern: string): string {
+  return pattern
+    .replace(/\*\*\//g, "\0")
+    .replace(/\*\*/g, "**/*")
+    .replace(/\0/g, "*/**/");
 }
 
 async function loadFile(st: CompileState, rel: string, at: Position): Promise<YMap | undefined> {

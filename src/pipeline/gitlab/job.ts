@@ -1,6 +1,7 @@
 import { didYouMeanHint, type Position } from "../diagnostics.js";
 import type { Job, JobWhen, Step, Variable } from "../plan.js";
 import { parseDuration } from "./duration.js";
+import { compileRegex } from "./expression.js";
 import { expandVariables } from "./expand.js";
 import {
   compileArtifacts,
@@ -288,7 +289,7 @@ export function compileJob(
     const timeout = compileTimeout(st, job, name);
     if (timeout !== undefined) j.timeoutMs = timeout;
     if (typeof interruptible === "boolean") j.interruptible = interruptible;
-    const coverage = scalarString(job.coverage);
+    const coverage = compileCoverage(st, job, name);
     if (coverage !== undefined) j.coverage = coverage;
     if (inst.matrix) j.matrix = { ...inst.matrix };
 
@@ -369,6 +370,31 @@ function compileEnvironment(
   if (url !== undefined) out.url = expandVariables(url, lookup);
   if (action !== undefined) out.action = action;
   return out;
+}
+
+/**
+ * `coverage: /regex/` in the JS form the engine applies: RE2's leading `(?i)` becomes a flag,
+ * as JS has no inline flag groups. An invalid pattern is a diagnostic.
+ */
+function compileCoverage(st: CompileState, job: YMap, name: string): string | undefined {
+  const raw = scalarString(job.coverage);
+  if (raw === undefined) return undefined;
+  const m = /^\/(.*)\/([a-z]*)$/s.exec(raw);
+  if (!m) {
+    st.bag.error(
+      "GL044",
+      `${name}.coverage must be a regular expression in slashes, e.g. /Lines: (\\d+)%/`,
+      posOf(st, job, "coverage"),
+    );
+    return undefined;
+  }
+  try {
+    const re = compileRegex(m[1]!, m[2]!);
+    return `/${re.source}/${re.flags}`;
+  } catch (err) {
+    st.bag.error("GL044", `${name}.coverage: ${(err as Error).message}`, posOf(st, job, "coverage"));
+    return undefined;
+  }
 }
 
 /** GitLab's default deployment tier from the environment name. */
