@@ -97,8 +97,9 @@ export async function ensureImage(
     `docker image "${name}" is not available (pull policy: ${policies.join(", ")}): ${reasons.join("; ")}`,
     policies.includes("never")
       ? `build or load the image first (docker build -t ${name} . / docker load), or allow pulling with pull_policy: if-not-present`
-      : `check the image name and tag, that the registry is reachable from the Docker engine, and that you are logged in to it; ` +
-          `a locally built image needs pull_policy: [if-not-present] or a tag other than :latest`,
+      : `check the image name and tag (docker images lists local ones), that the registry is reachable from the Docker engine, ` +
+          `and that you are logged in to it` +
+          (policies.includes("always") ? "; a locally built image needs pull_policy: [if-not-present]" : ""),
   );
 }
 
