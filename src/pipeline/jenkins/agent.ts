@@ -144,15 +144,15 @@ function splitBuildArgs(extra: string): { buildArgs: Record<string, string>; res
 }
 
 function podFromTemplate(t: Entry, cx: Cx): string {
-  const c: Record<string, unknown> = {};
+  const c: Record<string, string> = {};
   for (const sub of entries(t.closure, cx, "containerTemplate")) {
     const v = soleArg(sub);
     if (v) c[sub.name] = text(evalValue(v, cx));
   }
   for (const [k, v] of Object.entries(namedArgs(t))) if (k) c[k] = text(evalValue(v, cx));
   const container: Record<string, unknown> = { name: c.name ?? "main", image: c.image };
-  if (c.command) container.command = String(c.command).split(/\s+/);
-  if (c.args) container.args = String(c.args).split(/\s+/);
+  if (c.command) container.command = c.command.split(/\s+/);
+  if (c.args) container.args = c.args.split(/\s+/);
   if (c.ttyEnabled === "true") container.tty = true;
   return stringify({ apiVersion: "v1", kind: "Pod", spec: { containers: [container] } });
 }

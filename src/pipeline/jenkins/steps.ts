@@ -213,7 +213,7 @@ export function bindArgs(
     report(cx, "error", "JK-unexpected-block", `step "${call.name}" does not take a block`, call.closure);
     ok = false;
   }
-  return ok ? (out as Bound) : undefined;
+  return ok ? out : undefined;
 }
 
 function str(n: Node | undefined, cx: Cx, fallback = ""): string {

@@ -191,11 +191,9 @@ export function substitute(value: unknown, args: Record<string, unknown>): unkno
 
 function show(v: unknown): string {
   if (Array.isArray(v)) return v.map(show).join(" ");
-  return v === null || v === undefined
-    ? ""
-    : typeof v === "object"
-      ? JSON.stringify(v)
-      : String(v as string | number | boolean);
+  if (v === null || v === undefined) return "";
+  if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v);
 }
 
 /** A Groovy library step called from gantry.yml: `with:` becomes its named arguments. */

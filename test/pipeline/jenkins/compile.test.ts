@@ -270,7 +270,7 @@ describe("directives", () => {
                 left: { kind: "var", scope: "env", name: "CHANGE_TARGET" },
                 right: { kind: "literal", value: "main" },
               },
-              source: 'changeRequest target: "main", comparator: "EQUALS"',
+              source: "env.CHANGE_TARGET == 'main'",
             },
           ],
         },

@@ -18,7 +18,7 @@ const compileYaml: CompileYamlSteps = (steps, file) => {
   const c: StepCompiler = {
     check: <T extends z.ZodType>(schema: T, value: unknown) => {
       const r = schema.safeParse(value);
-      return r.success ? (r.data as z.infer<T>) : undefined;
+      return r.success ? r.data : undefined;
     },
     error: (code, message) => {
       throw new Error(`${code}: ${message}`);
