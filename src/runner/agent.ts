@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { ExecutorRegistry, JobOutcome, JobRunContext } from "../engine/types.js";
 import { readGitInfo } from "../pipeline/git.js";
+import { slugify } from "../engine/variables.js";
 import { RunnerClient, ServerError, retryable } from "./client.js";
 import { HttpArtifactStore, HttpCacheStore, httpSecrets } from "./http-stores.js";
 import { LogShipper } from "./log-shipper.js";
@@ -154,18 +155,21 @@ export class Agent {
           if (err instanceof ServerError && err.status === 409) onLost();
         });
     }, this.info?.heartbeatMs ?? 10_000);
-    const workspaceRoot = path.join(this.o.workDir, "builds", `${job.id}-${job.attempt}`);
+    // One folder per pipeline run: jobs that share a workspace (Jenkins nested stages) find it.
+    const workspaceRoot = path.join(this.o.workDir, "builds", job.runId);
+    let shared = false;
     let outcome: JobOutcome;
     const started = Date.now();
     try {
       const planJob = job.plan.jobs.find((j) => j.id === job.jobKey);
       if (!planJob) throw new Error(`the plan has no job "${job.jobKey}"`);
+      shared = planJob.workspace !== undefined;
       const mirror = await updateMirror(this.o.workDir, job.repo);
       const projectDir = await checkoutCommit(this.o.workDir, mirror, job.sha);
       const git = { ...(await readGitInfo(projectDir)), branch: job.ref, ref: `refs/heads/${job.ref}` };
       const runJob = this.o.runJob ?? (await import("../engine/job-runner.js")).runJob;
       outcome = await runJob({
-        runId: `p${job.pipelineId}`,
+        runId: job.runId,
         plan: job.plan,
         job: planJob,
         attempt: job.attempt,
@@ -200,7 +204,7 @@ export class Agent {
       clearInterval(beat);
     }
     await shipper.close();
-    fs.rmSync(workspaceRoot, { recursive: true, force: true });
+    if (!shared) fs.rmSync(path.join(workspaceRoot, slugify(job.jobKey)), { recursive: true, force: true });
     if (lost) {
       this.log(`job ${job.id} attempt ${job.attempt}: lease lost; result dropped`);
       return;

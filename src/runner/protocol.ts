@@ -47,6 +47,8 @@ export interface LeaseRequest {
 export interface LeasedJob {
   /** Server job id; all job endpoints use it. */
   id: number;
+  /** Unique name of the pipeline run (shared workspaces of one pipeline are keyed by it). */
+  runId: string;
   attempt: number;
   pipelineId: number;
   project: string;

@@ -131,6 +131,7 @@ export function runnerRoutes(s: Services): RouteDef[] {
       : undefined;
     return {
       id: l.jobId,
+      runId: `p${l.pipelineId}-${Number(p.created_at).toString(36)}`,
       attempt: l.attempt,
       pipelineId: l.pipelineId,
       project: project.name,
