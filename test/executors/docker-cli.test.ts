@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +21,10 @@ function project(files: Record<string, string>): string {
     writeFileSync(path.join(dir, name), text);
   }
   return dir;
+}
+
+function git(dir: string, args: string[]): string {
+  return execFileSync("git", args, { cwd: dir, encoding: "utf8" });
 }
 
 interface Run {
@@ -149,6 +153,50 @@ check:
     expect(code, run.output()).toBe(0);
     expect(run.output()).toMatch(/^Use\s+> args=yes db=10\.9\.8\.7$/m);
     expect(await leftoversOf(run.pid)).toEqual([]);
+  });
+
+  it("builds an image with a gantry.yml dockerBuild step and runs the next stage in it (agent: docker)", async () => {
+    const tag = `gantry-test/cli-built:${process.pid}`;
+    const dir = project({
+      Dockerfile: `FROM ${TEST_IMAGE}\nARG VERSION\nCOPY . /src\nRUN echo "$VERSION" > /version\n`,
+      ".dockerignore": "secret.txt\n.git\n.gantry\n",
+      "secret.txt": "must not reach the image",
+      "app.txt": "app",
+      "gantry.yml": `pipeline:
+  agent: none
+  stages:
+    - stage: Image
+      agent: any
+      steps:
+        - dockerBuild:
+            tags: ["${tag}"]
+            buildArgs: { VERSION: "1.2.3" }
+            labels: { team: demo }
+    - stage: Test
+      agent:
+        docker: { image: "${tag}", pullPolicy: never }
+      steps:
+        - sh: cat /version; ls /src | sort | tr '\\n' ' '
+`,
+    });
+    git(dir, ["init", "-q", "-b", "main"]);
+    git(dir, ["add", "-A"]);
+    git(dir, ["-c", "user.email=ci@gantry.invalid", "-c", "user.name=ci", "commit", "-qm", "init"]);
+    const sha = git(dir, ["rev-parse", "HEAD"]).trim();
+    try {
+      const run = gantryRun(dir, "gantry.yml");
+      const code = await run.exited;
+      expect(code, run.output()).toBe(0);
+      expect(run.output()).toMatch(/^Test\s+> 1\.2\.3$/m);
+      expect(run.output()).toMatch(/^Test\s+> Dockerfile app\.txt gantry\.yml $/m);
+      const labels = (await docker.getImage(tag).inspect()).Config.Labels;
+      expect(labels).toMatchObject({ team: "demo", "org.opencontainers.image.revision": sha });
+    } finally {
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
   });
 
   it("kills the container's processes when the job times out", async () => {
