@@ -3,7 +3,7 @@
  * Jenkinsfile` in a fresh git checkout, as a user would. Needs `npm run build` (npm test does it).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -142,5 +142,44 @@ describe("jenkins samples run with the shell executor", () => {
     });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain("does not compile, so it cannot be converted");
+  });
+
+  it("--library with @Library, a library step, libraryResource and an approved input", () => {
+    const lib = mkdtempSync(path.join(tmpdir(), "gantry-jk-lib-"));
+    mkdirSync(path.join(lib, "vars"));
+    mkdirSync(path.join(lib, "resources"));
+    writeFileSync(
+      path.join(lib, "vars/deploy.groovy"),
+      "def call(Map args = [:]) {\n  sh \"echo deploying to ${args.target ?: 'staging'}\"\n}\n",
+    );
+    writeFileSync(path.join(lib, "resources/motd.txt"), "hello from resources\n");
+    git(lib, "init", "-q", "-b", "main");
+    git(lib, "add", "-A");
+    git(lib, "commit", "-q", "-m", "v1");
+    git(lib, "tag", "v1");
+    const dir = checkout({
+      text: `@Library('mylib@v1') _
+pipeline {
+  agent any
+  stages {
+    stage('Deploy') {
+      input { message 'Deploy?'; ok 'Go' }
+      steps {
+        deploy target: 'prod'
+        writeFile file: 'motd.txt', text: libraryResource('motd.txt')
+        sh 'cat motd.txt'
+      }
+    }
+  }
+}
+`,
+    });
+    const r = run(dir, "--library", `mylib=${lib}`, "--approve", "Deploy");
+    expect(r.out).toContain("deploying to prod");
+    expect(r.out).toContain("hello from resources");
+    expect(r.code).toBe(0);
+    const missing = run(dir);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain('Jenkinsfile:1:1: error[LIB-load]: No library named "mylib" is configured');
   });
 });
