@@ -10,6 +10,7 @@ import { DEFAULT_STAGES, GLOBAL_KEYWORDS } from "./keywords.js";
 import { checkCycles, resolveNeeds, type NeedsIndex, type NeedsNode } from "./needs.js";
 import { resolveReferences } from "./reference.js";
 import { firstMatchingRule, type RuleEnv } from "./rules.js";
+import { looksOdd } from "./odd.js";
 import { validateSchema } from "./schema.js";
 import { Locator, isMapValue, newMap, parseGitlabYaml } from "./source.js";
 import { posOf, scalarString, typeName, type CompileState } from "./state.js";
@@ -109,7 +110,9 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
     root,
     jobKeys.filter((k) => isMapValue(root[k])),
   );
-  schemaFound.push(...(await validateSchema(st, root, resolved)));
+  const validate = async (): Promise<void> => {
+    schemaFound.push(...(await validateSchema(st, root, resolved)));
+  };
 
   // Stages.
   const stagesValue = root.stages ?? root.types;
@@ -244,6 +247,10 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
       .filter((i) => i.job.needsMode === "explicit")
       .map((i) => ({ id: i.job.id, needs: i.job.needs, at: posOf(st, i.needsOwner, "needs") })),
   );
+
+  // GitLab's schema explains what looks wrong; a clean file does not pay for loading it.
+  const visible = [...resolved.entries()].filter(([k]) => !k.startsWith(".")).map(([, j]) => j);
+  if (bag.items.some((d) => d.severity !== "info") || looksOdd([...visible, defaults])) await validate();
 
   const jobs: Job[] = instances.map((i) => i.job);
   const planVars: Record<string, Variable> = Object.create(null) as Record<string, Variable>;

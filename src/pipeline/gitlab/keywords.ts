@@ -15,6 +15,7 @@ export const JOB_KEYWORDS = [
   "identity",
   "image",
   "inherit",
+  "inputs",
   "interruptible",
   "manual_confirmation",
   "needs",
@@ -22,6 +23,7 @@ export const JOB_KEYWORDS = [
   "except",
   "pages",
   "parallel",
+  "publish",
   "release",
   "resource_group",
   "retry",
@@ -83,7 +85,9 @@ export const UNSUPPORTED_JOB_KEYWORDS: Record<string, string> = {
   identity: "identity is not supported and is ignored",
   hooks: "hooks are not supported yet and are ignored",
   run: "run (CI steps) is not supported yet",
-  manual_confirmation: "manual_confirmation is recorded only",
+  manual_confirmation: "manual_confirmation is not supported yet and is ignored",
+  inputs: "job inputs are not supported yet and are ignored",
+  publish: "publish (Pages) is not supported and is ignored",
 };
 
 export const DEFAULT_STAGES = ["build", "test", "deploy"];

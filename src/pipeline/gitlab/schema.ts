@@ -24,8 +24,16 @@ type ValidateFn = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
 let memo: { hash: string; fn: ValidateFn } | undefined;
 
-/** How the validator was obtained by the last call, for the benchmark note in docs/gitlab.md. */
-export let lastValidatorSource: "memory" | "disk-cache" | "compiled" | "unavailable" = "unavailable";
+/** How the validator was obtained by the last call, and how many calls there were (tests, benchmarks). */
+export const validatorStats = {
+  last: "none" as "none" | "memory" | "disk-cache" | "compiled" | "unavailable",
+  loads: 0,
+};
+
+/** Forgets the in-memory validator, so the next load shows the disk cache at work. */
+export function forgetValidator(): void {
+  memo = undefined;
+}
 
 /**
  * Loads the schema validator: from memory, else from a standalone module cached under
@@ -33,16 +41,17 @@ export let lastValidatorSource: "memory" | "disk-cache" | "compiled" | "unavaila
  * that cache. Returns undefined when the schema is missing.
  */
 export async function loadValidator(cacheDir: string): Promise<ValidateFn | undefined> {
+  validatorStats.loads++;
   let text: string;
   try {
     text = readFileSync(SCHEMA_PATH, "utf8");
   } catch {
-    lastValidatorSource = "unavailable";
+    validatorStats.last = "unavailable";
     return undefined;
   }
   const hash = createHash("sha256").update(text).digest("hex").slice(0, 16);
   if (memo?.hash === hash) {
-    lastValidatorSource = "memory";
+    validatorStats.last = "memory";
     return memo.fn;
   }
   const file = path.join(cacheDir, `gitlab-ci-schema-${hash}.cjs`);
@@ -51,7 +60,7 @@ export async function loadValidator(cacheDir: string): Promise<ValidateFn | unde
     try {
       const fn = createRequire(file)(file) as ValidateFn;
       memo = { hash, fn };
-      lastValidatorSource = "disk-cache";
+      validatorStats.last = "disk-cache";
       return fn;
     } catch {
       // A damaged cache file is rebuilt below.
@@ -72,7 +81,7 @@ export async function loadValidator(cacheDir: string): Promise<ValidateFn | unde
   });
   const fn = ajv.compile(JSON.parse(text) as object) as unknown as ValidateFn;
   memo = { hash, fn };
-  lastValidatorSource = "compiled";
+  validatorStats.last = "compiled";
   try {
     let code = standalone(ajv, fn);
     // The cache lives outside node_modules: point its runtime requires at ajv's real files.

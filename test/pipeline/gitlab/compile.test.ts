@@ -627,7 +627,7 @@ job:
   timeout: 1h 30m
   interruptible: true
   coverage: '/Lines: (\\d+)%/'
-simple: {script: x, retry: 1, timeout: 45 minutes, allow_failure: true}
+simple: {script: x, retry: 1, timeout: 45 minutes, allow_failure: true, coverage: '/(?i)total.*? (\\d+)%$/'}
 `,
     plan: {
       jobs: [
@@ -639,7 +639,12 @@ simple: {script: x, retry: 1, timeout: 45 minutes, allow_failure: true}
           interruptible: true,
           coverage: "/Lines: (\\d+)%/",
         },
-        { allowFailure: true, retry: { max: 1, when: [] }, timeoutMs: 2_700_000 },
+        {
+          allowFailure: true,
+          retry: { max: 1, when: [] },
+          timeoutMs: 2_700_000,
+          coverage: "/total.*? (\\d+)%$/i",
+        },
       ],
     },
   },
