@@ -43,6 +43,7 @@ export function layoutPipeline(
   jobs: GraphJob[],
   size = { width: 200, height: 48 },
 ): GraphLayout {
+  if (jobs.length === 0) return { nodes: [], edges: [], stages: [], width: 0, height: 0 };
   const g = new dagre.graphlib.Graph({ multigraph: false });
   g.setGraph({ rankdir: "LR", nodesep: 14, ranksep: 36, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -72,10 +73,15 @@ export function layoutPipeline(
   }
   dagre.layout(g);
 
-  const nodes: PlacedNode[] = jobs.map((j) => {
+  // Anchors are invisible: measure and shift by the jobs alone, so no empty margin remains.
+  const raw = jobs.map((j) => {
     const n = g.node(j.key);
     return { key: j.key, x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height };
   });
+  const minX = Math.min(...raw.map((n) => n.x));
+  const minY = Math.min(...raw.map((n) => n.y));
+  const pad = 8;
+  const nodes: PlacedNode[] = raw.map((n) => ({ ...n, x: n.x - minX + pad, y: n.y - minY + pad }));
   const byKey = new Map(nodes.map((n) => [n.key, n]));
   const placedEdges: PlacedEdge[] = edges.map((e) => {
     const a = byKey.get(e.from);
@@ -94,8 +100,7 @@ export function layoutPipeline(
     const x = col.length ? col.reduce((s, n) => s + n.x + n.width / 2, 0) / col.length : 0;
     return { name, x };
   });
-  const graph = g.graph();
-  const width = Math.max(graph.width ?? 0, ...nodes.map((n) => n.x + n.width + 8));
-  const height = Math.max(graph.height ?? 0, ...nodes.map((n) => n.y + n.height + 8));
+  const width = Math.max(0, ...nodes.map((n) => n.x + n.width + pad));
+  const height = Math.max(0, ...nodes.map((n) => n.y + n.height + pad));
   return { nodes, edges: placedEdges, stages: stageX.filter((s) => s.x > 0), width, height };
 }

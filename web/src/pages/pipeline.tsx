@@ -39,7 +39,7 @@ export function PipelinePage({ id }: { id: number }) {
                   Cancel
                 </ActionButton>
               )}
-              {!active && (
+              {!active && ["failed", "canceled", "unstable", "error"].includes(p.status) && (
                 <ActionButton
                   onAction={() => api("POST", `/api/v1/pipelines/${id}/retry`).then(reload)}
                   testId="pipeline-retry"

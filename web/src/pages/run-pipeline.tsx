@@ -102,7 +102,9 @@ export function RunPipeline({ project }: { project: string }) {
           </fieldset>
         )}
         <label>
-          Variables (one <code>KEY=value</code> a line)
+          <span>
+            Variables (one <code>KEY=value</code> a line)
+          </span>
           <textarea
             name="variables"
             rows={4}
@@ -133,10 +135,10 @@ export function ParamField({
   onChange: (v: string) => void;
 }) {
   const label = (
-    <>
+    <span>
       {param.name}
       {param.description ? <span className="muted small"> — {param.description}</span> : null}
-    </>
+    </span>
   );
   switch (param.type) {
     case "boolean":
