@@ -201,7 +201,7 @@ class JobAttempt {
         attempt: ctx.attempt,
         spec: job.executor,
         workspace: this.workspace,
-        env: {},
+        env: hostEnv, // services get the job's variables too (GitLab)
         log: (l) => this.system(l),
       },
       this.abort.signal,

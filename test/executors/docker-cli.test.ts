@@ -94,10 +94,17 @@ build:
   services:
     - name: ${WEB_IMAGE}
       alias: web
+    - name: ${TEST_IMAGE}
+      alias: envsvc
+      command: ["sh", "-c", "mkdir -p /w && env | grep _VAR | sort > /w/index.html && exec httpd -f -p 8080 -h /w"]
+      variables:
+        SERVICE_VAR: own
   variables:
     GREETING: from a variable
+    JOB_VAR: job
   script:
     - echo "$GREETING in $(pwd)"
+    - for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://envsvc:8080/ && break; sleep 0.3; done | tr '\\n' ' '; echo
     - wget -qO- http://web:8080/ > page.txt
     - cat /etc/hostname > container-hostname.txt
   artifacts:
@@ -115,6 +122,8 @@ check:
     expect(code, out).toBe(0);
     expect(out).toMatch(/^build\s+> Starting service gantry-test\/web:1 as web$/m);
     expect(out).toMatch(/^build\s+> from a variable in \/.+\/build$/m);
+    // GitLab passes the job's variables to services as well as their own.
+    expect(out).toMatch(/^build\s+> JOB_VAR=job SERVICE_VAR=own $/m);
     expect(out).toMatch(/^check\s+> hello from gantry-test\/web$/m);
     expect(out).toMatch(/^check\s+> the build ran elsewhere$/m);
     expect(await leftoversOf(run.pid)).toEqual([]);
