@@ -9,6 +9,7 @@ import { EXIT, CliError } from "./errors.js";
  */
 const COMMANDS: (() => Promise<{ register: (program: Command) => void }>)[] = [
   () => import("./run.js"),
+  () => import("./scan.js"),
   () => import("./server.js"),
   () => import("./runner.js"),
   () => import("./convert.js"),

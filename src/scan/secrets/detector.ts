@@ -17,6 +17,8 @@ export interface CompiledRules {
   automaton: KeywordAutomaton;
   /** Rules per keyword id of the automaton. */
   byKeyword: SecretRule[][];
+  /** Position in the rule list: specific rules run before generic ones on the same line. */
+  rank: Map<SecretRule, number>;
 }
 
 /** Compiles rules once per process (or worker). */
@@ -32,7 +34,8 @@ export function compileRules(rules: readonly SecretRule[]): CompiledRules {
     }
   }
   const keys = [...byKeyword.keys()];
-  return { automaton: new KeywordAutomaton(keys), byKeyword: keys.map((k) => byKeyword.get(k) ?? []) };
+  const rank = new Map(rules.map((r, i) => [r, i]));
+  return { automaton: new KeywordAutomaton(keys), byKeyword: keys.map((k) => byKeyword.get(k) ?? []), rank };
 }
 
 /** Multi-line rules look this far past the keyword's line. */
@@ -65,7 +68,8 @@ export function detectSecretsInBuffer(buf: Uint8Array, compiled: CompiledRules, 
   const text = decoded ?? Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString("latin1");
   const found: RawSecret[] = [];
   const taken = new Set<number>();
-  for (const [lineStart, rules] of lines) {
+  for (const [lineStart, ruleSet] of lines) {
+    const rules = ruleSet.size > 1 ? [...ruleSet].sort((a, b) => (compiled.rank.get(a) ?? 0) - (compiled.rank.get(b) ?? 0)) : ruleSet;
     let lineEnd = text.indexOf("\n", lineStart);
     if (lineEnd === -1) lineEnd = text.length;
     // Include the next line: XML and YAML often put the value under its key.
@@ -101,7 +105,9 @@ function runRule(rule: SecretRule, text: string, from: number, to: number, mustS
     const secret = m.groups?.s ?? m[0];
     const start = from + m.index + m[0].length - secret.length;
     if (taken.has(start)) continue;
-    if (!accept(rule, secret, m.groups?.k, window, m.index)) continue;
+    // The pattern starts at the keyword (fast to find); the key's head is read backwards here.
+    const key = m.groups?.k === undefined ? undefined : identifierBefore(window, m.index) + m.groups.k;
+    if (!accept(rule, secret, key, window, m.index)) continue;
     taken.add(start);
     out.push({ rule, start, end: start + secret.length, secret });
   }
@@ -123,4 +129,11 @@ function lastIndexOfNewline(buf: Uint8Array, from: number): number {
 function hasNewline(buf: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i <= to; i++) if (buf[i] === 10) return true;
   return false;
+}
+
+/** The identifier characters (`[\w.-]`, at most 40) that end just before `at`. */
+function identifierBefore(text: string, at: number): string {
+  let i = at;
+  while (i > 0 && at - i < 40 && /[\w.\-]/.test(text[i - 1] as string)) i--;
+  return text.slice(i, at);
 }

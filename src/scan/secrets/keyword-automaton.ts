@@ -9,8 +9,8 @@ export class KeywordAutomaton {
   private readonly delta: Int32Array;
   /** For each state: the keyword ids that end there (including through failure links). */
   private readonly outputs: number[][];
-  /** 1 where `outputs` is non-empty; a typed array keeps the hot loop monomorphic. */
-  private readonly final: Uint8Array;
+  /** Offset of the first state with output (states are ordered: without output first). */
+  private readonly firstFinal: number;
 
   constructor(readonly keywords: readonly string[]) {
     let next = 1;
@@ -71,23 +71,30 @@ export class KeywordAutomaton {
         }
       }
     }
-    // Store targets pre-multiplied by the row width: one multiply less per byte.
-    for (let i = 0; i < delta.length; i++) delta[i] = (delta[i] as number) * this.width;
-    this.delta = delta;
-    this.outputs = out.map((o) => o ?? []);
-    this.final = new Uint8Array(out.length * this.width);
-    out.forEach((o, st) => {
-      if (o) this.final[st * this.width] = 1;
-    });
+    // Renumber states so that every state with output comes last: the hot loop then tests
+    // "has output" with one comparison instead of a memory load. Targets are stored
+    // pre-multiplied by the row width, saving a multiply per byte.
+    const n = out.length;
+    const order = [...Array(n).keys()].sort((a, b) => Number(out[a] !== undefined) - Number(out[b] !== undefined) || a - b);
+    const newId = new Int32Array(n);
+    order.forEach((old, i) => (newId[old] = i));
+    const w = this.width;
+    const packed = new Int32Array(n * w);
+    for (let old = 0; old < n; old++)
+      for (let c = 0; c < w; c++) packed[(newId[old] as number) * w + c] = (newId[delta[old * w + c] as number] as number) * w;
+    this.delta = packed;
+    this.outputs = order.map((old) => out[old] ?? []);
+    const firstFinal = order.findIndex((old) => out[old] !== undefined);
+    this.firstFinal = (firstFinal === -1 ? n : firstFinal) * w;
   }
 
   /** Calls `onHit(endOffset, keywordIds)` for every occurrence; `endOffset` is the last byte's index. */
   scan(buf: Uint8Array, onHit: (end: number, ids: readonly number[]) => void): void {
-    const { classes, delta, final, outputs, width } = this;
+    const { classes, delta, firstFinal, outputs, width } = this;
     let s = 0;
     for (let i = 0, n = buf.length; i < n; i++) {
       s = delta[s + (classes[buf[i] as number] as number)] as number;
-      if (final[s] === 1) onHit(i, outputs[s / width] as number[]);
+      if (s >= firstFinal) onHit(i, outputs[s / width] as number[]);
     }
   }
 }

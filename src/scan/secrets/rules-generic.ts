@@ -125,7 +125,7 @@ export const GENERIC_RULES: SecretRule[] = [
     title: "Hard-coded password",
     severity: "high",
     keywords: ["passw", "pwd"],
-    pattern: assigned(String.raw`passw(?:or)?d|passwd|pwd|passphrase`, String.raw`[^\s'"\x60;,<>(){}\[\]]{6,128}`),
+    pattern: assigned(String.raw`passw(?:or)?d|passwd|pwd|passphrase`, String.raw`[^\s'"\x60;,<>(){}\[\]]{6,128}`, { strict: true }),
     minEntropy: 2,
     equivalents: ["gitleaks:generic-api-key", "secretlint:pattern", "gitleaks:hashicorp-tf-password"],
   },
@@ -136,7 +136,7 @@ export const GENERIC_RULES: SecretRule[] = [
     severity: "medium",
     keywords: ["secret", "token", "api_key", "apikey", "api-key", "access_key", "accesskey", "auth", "credential", "private_key", "key"],
     pattern: new RegExp(
-      String.raw`(?<k>[\w.\-]{0,40}?(?:${SECRET_KEYS}|key)[\w.\-]{0,20}?)(?:[ \t]+(?:string|String|str))?(?:[ \t'"\x60\])>]{0,4}(?:=|:|=>|\?=|\.=|:{1,3}=|\|\|?=?|>)|['"\x60][ \t]*,)[ \t'"\x60=]{0,6}(?:\r?\n[ \t]*)?(?<s>[\w\-+/=.~!@#%^&*]{10,256})(?=[\s'"\x60;,)<>\]\\}|&]|$)`,
+      String.raw`(?<k>(?:${SECRET_KEYS}|key)[\w.\-]{0,20}?)(?:[ \t]+(?:string|String|str))?(?:[ \t'"\x60\])>]{0,4}(?:=|:|=>|\?=|\.=|:{1,3}=|\|\|?=?|>)|['"\x60][ \t]*,)[ \t'"\x60=]{0,6}(?:\r?\n[ \t]*)?(?<s>[\w\-+/=.~!@#%^&*]{10,256})(?=[\s'"\x60;,)<>\]\\}|&]|$)`,
       "gi",
     ),
     minEntropy: 3.3,

@@ -25,7 +25,8 @@ const PARALLEL_THRESHOLD = 4 * 1024 * 1024;
 export async function scanFilesForSecrets(files: readonly ScanFile[], opts: { workers?: number } = {}): Promise<SecretFilesResult> {
   const total = files.reduce((a, f) => a + f.size, 0);
   const wanted = opts.workers ?? Number(process.env.GANTRY_SCAN_WORKERS ?? Math.min(4, os.availableParallelism()));
-  if (wanted <= 1 || total < PARALLEL_THRESHOLD || files.length < 2) return scanInline(files);
+  // Workers load compiled JS; when running from TypeScript sources (tests, tsx) scan inline.
+  if (wanted <= 1 || total < PARALLEL_THRESHOLD || files.length < 2 || import.meta.url.endsWith(".ts")) return scanInline(files);
   // Greedy split by size so the workers finish together.
   const parts: { files: ScanFile[]; bytes: number }[] = Array.from({ length: wanted }, () => ({ files: [], bytes: 0 }));
   for (const f of [...files].sort((a, b) => b.size - a.size)) {
@@ -67,11 +68,9 @@ function scanInline(files: readonly ScanFile[]): SecretFilesResult {
 }
 
 function runWorker(input: WorkerInput): Promise<WorkerOutput> {
-  const url = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
-  // Under tsx (tests run from src/) the worker needs the same loader.
-  const execArgv = import.meta.url.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const url = new URL("./worker.js", import.meta.url);
   return new Promise((resolve, reject) => {
-    const w = new Worker(url, { workerData: input, execArgv });
+    const w = new Worker(url, { workerData: input });
     w.once("message", (m: WorkerOutput) => resolve(m));
     w.once("error", reject);
     w.once("exit", (code) => {
