@@ -133,7 +133,7 @@ export async function startPipeline(
         .insertInto("jobs")
         .values(rows.slice(i, i + 500))
         .execute();
-    await advancePipeline(trx, id, plan);
+    await advancePipeline(trx, db.dialect, id, plan);
   });
 }
 

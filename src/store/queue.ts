@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { JobStatus } from "../engine/events.js";
 import type { JobOutcome } from "../engine/types.js";
 import type { Need, Plan } from "../pipeline/plan.js";
-import type { Db } from "./schema.js";
+import type { Db, Dialect } from "./schema.js";
 import { writeTx, type Tx } from "./tx.js";
 import { pipelineResult, readiness } from "./readiness.js";
 import type { JobRow } from "./pipelines.js";
@@ -37,7 +37,17 @@ function chunks<T>(xs: T[], n = 500): T[][] {
  * manual, input or skipped), repeating until nothing changes, and closes the pipeline when
  * all its jobs are done. Returns the pipeline's final status when it just finished.
  */
-export async function advancePipeline(trx: Tx, pipelineId: number, plan?: Plan): Promise<string | null> {
+export async function advancePipeline(
+  trx: Tx,
+  dialect: Dialect,
+  pipelineId: number,
+  plan?: Plan,
+): Promise<string | null> {
+  // Serialises the pipeline's bookkeeping: two jobs finishing at once on PostgreSQL (READ
+  // COMMITTED) would otherwise each miss the other's change and neither close the pipeline.
+  // SQLite transactions are already serial (BEGIN IMMEDIATE); `FOR UPDATE` is not SQLite syntax.
+  if (dialect === "postgres")
+    await trx.selectFrom("pipelines").select("id").where("id", "=", pipelineId).forUpdate().execute();
   const counts = await trx
     .selectFrom("jobs")
     .select(["status", sql<number>`count(*)`.as("n")])
@@ -286,7 +296,7 @@ export async function finishJob(
       })
       .where("id", "=", jobId)
       .execute();
-    const done = await advancePipeline(trx, Number(j.pipeline_id));
+    const done = await advancePipeline(trx, db.dialect, Number(j.pipeline_id));
     return {
       kind: "ok",
       status: outcome.status,
@@ -366,7 +376,7 @@ export async function reapExpiredLeases(db: Db, now = Date.now()): Promise<ReapR
       }
     }
     for (const p of pipelines) {
-      const done = await advancePipeline(trx, p);
+      const done = await advancePipeline(trx, db.dialect, p);
       if (done) out.pipelinesFinished.push({ id: p, status: done });
     }
     return out;
@@ -433,7 +443,7 @@ export async function cancelJob(db: Db, jobId: number): Promise<boolean> {
       .set({ status: "canceled", reason: "canceled", finished_at: Date.now() })
       .where("id", "=", jobId)
       .execute();
-    await advancePipeline(trx, Number(j.pipeline_id));
+    await advancePipeline(trx, db.dialect, Number(j.pipeline_id));
     return true;
   });
 }
@@ -496,7 +506,7 @@ export async function retryJob(db: Db, jobId: number): Promise<boolean> {
       .where("id", "=", jobId)
       .execute();
     await resetDependents(trx, Number(j.pipeline_id), new Set([j.key]));
-    await advancePipeline(trx, Number(j.pipeline_id));
+    await advancePipeline(trx, db.dialect, Number(j.pipeline_id));
     return true;
   });
 }
@@ -529,7 +539,7 @@ export async function playJob(db: Db, jobId: number): Promise<boolean> {
       .set({ status: j.input ? "input" : "waiting", queued_at: Date.now(), reason: null })
       .where("id", "=", jobId)
       .execute();
-    await advancePipeline(trx, Number(j.pipeline_id));
+    await advancePipeline(trx, db.dialect, Number(j.pipeline_id));
     return true;
   });
 }
@@ -564,7 +574,7 @@ export async function decideInput(
       )
       .where("id", "=", jobId)
       .execute();
-    await advancePipeline(trx, Number(j.pipeline_id));
+    await advancePipeline(trx, db.dialect, Number(j.pipeline_id));
     return true;
   });
 }
