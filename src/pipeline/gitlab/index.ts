@@ -189,6 +189,10 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
     }
   }
 
+  const predefinedVars: Record<string, Variable> = {};
+  for (const [k, v] of Object.entries(predefined)) predefinedVars[k] = { kind: "value", value: v };
+  const cliVars: Record<string, Variable> = {};
+  for (const [k, v] of Object.entries(cli)) cliVars[k] = { kind: "value", value: v };
   const instances: CompiledInstance[] = [];
   const excluded = new Set<string>();
   const isMatrix = new Map<string, boolean>();
@@ -202,7 +206,8 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
       defaults,
       legacyDefaults,
       stages,
-      predefined,
+      predefinedVars,
+      cliVars,
       globalVars,
       env,
       at: st.loc.keyAt(root, name, st.file),

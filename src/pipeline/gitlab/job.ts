@@ -37,7 +37,9 @@ export interface JobInput {
   defaults: YMap;
   legacyDefaults: YMap;
   stages: string[];
-  predefined: Record<string, string>;
+  /** Pipeline-wide predefined variables and `--variable` values, as Plan variables. */
+  predefinedVars: Record<string, Variable>;
+  cliVars: Record<string, Variable>;
   globalVars: Record<string, Variable>;
   env: RuleEnv;
   /** Where the job's name is written. */
@@ -166,11 +168,9 @@ export function compileJob(
     const jobPre = jobVariables(inst.name, stage, inst.node);
     const layers: Record<string, Variable>[] = [];
     const pre: Record<string, Variable> = {};
-    for (const [k, v] of Object.entries({ ...input.predefined, ...jobPre }))
-      pre[k] = { kind: "value", value: v };
-    layers.push(pre, globalVars, ownVars, matrixVars);
-    const cli: Record<string, Variable> = {};
-    for (const [k, v] of Object.entries(st.ctx.variables)) cli[k] = { kind: "value", value: v };
+    for (const [k, v] of Object.entries(jobPre)) pre[k] = { kind: "value", value: v };
+    layers.push(input.predefinedVars, pre, globalVars, ownVars, matrixVars);
+    const cli = input.cliVars;
     const lookupIn = (ls: Record<string, Variable>[]) => {
       const merged: Record<string, Variable> = Object.assign(
         Object.create(null) as Record<string, Variable>,
@@ -307,7 +307,7 @@ export function compileJob(
       delete (j.environment as { tier?: string }).tier;
     }
 
-    for (const [k, v] of Object.entries(st.ctx.variables)) vars[k] = { kind: "value", value: v };
+    Object.assign(vars, cli);
     j.variables = { ...vars };
 
     const commands = [...before, ...scripts];
