@@ -13,7 +13,7 @@ export function toGantry(plan: Plan): string {
   const notes = new Notes();
   const pipeline: Y = {};
   pipeline.agent = agent(plan.executor, notes, ["pipeline", "agent"]);
-  const env = environment(plan.variables, plan);
+  const env = environment(plan.variables, plan, notes, ["pipeline"]);
   if (Object.keys(env).length) pipeline.environment = env;
   const options: Y = {};
   if (plan.options.timeoutMs) options.timeout = duration(plan.options.timeoutMs);
@@ -53,7 +53,14 @@ export function toGantry(plan: Plan): string {
       ["pipeline"],
       `failFast of parallel group(s) ${[...groups].join(", ")} (only pipeline-wide options.failFast exists)`,
     );
-  pipeline.stages = plan.jobs.map((j, i) => stage(j, plan, notes, ["pipeline", "stages", i]));
+  pipeline.stages = topological(plan.jobs).map((j, i) => stage(j, plan, notes, ["pipeline", "stages", i]));
+  if (plan.jobs.length === 0) {
+    pipeline.stages = [{ stage: "empty", steps: [{ echo: "this pipeline has no jobs" }] }];
+    notes.add(
+      ["pipeline", "stages"],
+      "the pipeline has no jobs (gantry.yml needs a stage, so one that only echoes was added)",
+    );
+  }
   const post = postOf(plan.post, notes, ["pipeline", "post"]);
   if (post) pipeline.post = post;
   return render({ pipeline }, notes, ` Converted by gantry convert from ${plan.file} (${plan.format}).`);
@@ -112,10 +119,31 @@ function agent(e: ExecutorSpec, notes: Notes, p: Path): unknown {
   }
 }
 
-function environment(vars: Record<string, Variable>, plan: Plan): Y {
+/** Jobs in an order where every job comes after the jobs it needs (gantry.yml needs that). */
+function topological(jobs: Job[]): Job[] {
+  const out: Job[] = [];
+  const placed = new Set<string>();
+  const pending = [...jobs];
+  while (pending.length > 0) {
+    const i = pending.findIndex((j) =>
+      j.needs.every((n) => placed.has(n.job) || !jobs.some((x) => x.id === n.job)),
+    );
+    // A cycle cannot come out of a frontend; keep the rest in order rather than loop.
+    const [next] = pending.splice(i < 0 ? 0 : i, 1);
+    out.push(next!);
+    placed.add(next!.id);
+  }
+  return out;
+}
+
+function environment(vars: Record<string, Variable>, plan: Plan, notes?: Notes, p?: Path): Y {
   const out: Y = {};
   for (const [k, v] of Object.entries(vars)) {
-    if (plan.parameters.some((p) => p.name === k)) continue;
+    if (plan.parameters.some((x) => x.name === k)) continue;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      notes?.add(p ?? [], `variable "${k}" (not a valid environment variable name in gantry.yml)`);
+      continue;
+    }
     if (v.kind === "value") out[k] = v.value;
     else if (v.part === "secret" || v.part === "usernamePassword" || v.part === "file") {
       out[k] = { credentials: v.id, ...(v.part !== "secret" ? { type: v.part } : {}) };
@@ -138,7 +166,7 @@ function stage(j: Job, plan: Plan, notes: Notes, p: Path): Y {
     );
   } else if (JSON.stringify(j.executor) !== JSON.stringify(plan.executor))
     s.agent = agent(j.executor, notes, [...p, "agent"]);
-  const env = environment(ownVariables(j, plan), plan);
+  const env = environment(ownVariables(j, plan), plan, notes, p);
   if (Object.keys(env).length) s.environment = env;
   const options: Y = {};
   if (j.timeoutMs) options.timeout = duration(j.timeoutMs);

@@ -16,7 +16,8 @@ const dq = (s: string): string => `"${s.replace(/[\\"`]/g, "\\$&")}"`;
 export function toGitlab(plan: Plan): string {
   const notes = new Notes();
   const out: Y = {};
-  const stages = [...new Set(plan.jobs.map((j) => j.stage))];
+  const used = new Set(plan.jobs.map((j) => j.stage));
+  const stages = [...new Set([...plan.stages.filter((s) => used.has(s)), ...used])];
   const hasPost = Object.values(plan.post).some((s) => s?.length);
   out.stages = hasPost ? [...stages, ".post"] : stages;
   const vars = variables(plan.variables, plan, notes, ["variables"]);
@@ -64,6 +65,10 @@ function variables(vars: Record<string, Variable>, plan: Plan, notes: Notes, p: 
   const out: Y = {};
   for (const [k, v] of Object.entries(vars)) {
     if (isPredefined(k, plan)) continue;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      notes.add(p, `variable "${k}" (not a valid variable name)`);
+      continue;
+    }
     if (v.kind === "value") out[k] = v.expand === false ? { value: v.value, expand: false } : v.value;
     else notes.add(p, `credential ${k} (${v.id}, ${v.part}): define it as a masked CI/CD variable`);
   }

@@ -2,7 +2,7 @@
  * gantry convert: Jenkinsfiles (the corpus) to gantry.yml and .gitlab-ci.yml, compiled back
  * with Gantry's own gantry.yml and GitLab frontends: same jobs, same DAG, same steps.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -100,5 +100,33 @@ describe("gantry convert --to gitlab", () => {
     expect(text).toContain('if: $CI_COMMIT_BRANCH == "master"');
     const expr = convertPlan(await jenkinsPlan("pmd__when_whenBeforeOptionsTrue.groovy"), "gitlab");
     expect(expr).toContain(`# ${LOSSY} when condition expression "return false"`);
+  });
+});
+
+describe("gantry convert from .gitlab-ci.yml (the GitLab corpus)", () => {
+  const gitlabCorpus = path.resolve(corpusDir, "../gitlab");
+  const cases = readdirSync(gitlabCorpus).filter((c) =>
+    existsSync(path.join(gitlabCorpus, c, ".gitlab-ci.yml")),
+  );
+
+  it("converts every case that compiles to gantry.yml and .gitlab-ci.yml that compile again, with the same jobs and needs", async () => {
+    let converted = 0;
+    for (const c of cases) {
+      const src = await loadPipeline({ projectDir: path.join(gitlabCorpus, c), file: ".gitlab-ci.yml" });
+      if (!src.plan) continue;
+      for (const to of ["gantry", "gitlab"] as const) {
+        const back = await reload(
+          convertPlan(src.plan, to),
+          to === "gantry" ? "gantry.yml" : ".gitlab-ci.yml",
+        );
+        expect(back.errors, `${c} → ${to}`).toEqual([]);
+        if (to === "gantry" && src.plan.jobs.length > 0) {
+          const needs = (p: Plan) => p.jobs.map((j) => [j.id, j.needs.map((n) => n.job).sort()]).sort();
+          expect(needs(back.plan!), c).toEqual(needs(src.plan));
+        }
+      }
+      converted++;
+    }
+    expect(converted).toBeGreaterThan(40);
   });
 });
