@@ -30,10 +30,16 @@ if (!hasChromium) {
 function pipelineYaml(marker: string): string {
   return `pipeline:
   agent: any
+  parameters:
+    - name: GREETING
+      type: string
+      default: hello
+      description: what Build says
   stages:
     - stage: Build
       steps:
         - sh: |
+            echo "greeting: $GREETING"
             printf '\\033[0Ksection_start:%s:deps[collapsed=true]\\r\\033[0K\\033[36mInstalling dependencies\\033[0m\\n' "$(date +%s)"
             echo "fetched left-pad"
             printf '\\033[0Ksection_end:%s:deps\\r\\033[0K\\n' "$(date +%s)"
@@ -56,6 +62,25 @@ function pipelineYaml(marker: string): string {
             if [ -f '${marker}' ]; then echo "deployed"; else echo "marker missing: failing on purpose" >&2; exit 3; fi
 `;
 }
+
+/** A GitLab CI job with an artifact and a JUnit report (one pass, one failure, one skip). */
+const gitlabYaml = `stages: [test]
+unit:
+  stage: test
+  script:
+    - echo packing
+    - mkdir -p dist reports
+    - echo "app v1" > dist/app.txt
+    - >-
+      printf '<testsuite name="math" tests="3" failures="1" skipped="1" time="0.5">
+      <testcase classname="math" name="adds" time="0.1"/>
+      <testcase classname="math" name="multiplies" time="0.2"><failure message="expected 4, got 5"/></testcase>
+      <testcase classname="math" name="divides" time="0"><skipped/></testcase></testsuite>' > reports/junit.xml
+  artifacts:
+    paths: [dist/]
+    reports:
+      junit: reports/junit.xml
+`;
 
 const BIG_LINES = 100_000;
 /** One job that writes 100,000 coloured lines in 20 bursts, so the browser follows a growing log. */
@@ -101,6 +126,7 @@ describe.skipIf(!hasChromium)("web UI in Debian's Chromium", () => {
     marker = path.join(tmp, "deploy-ok");
     gitRepo(path.join(tmp, "repo"), { "gantry.yml": pipelineYaml(marker), "README.md": "demo\n" });
     gitRepo(path.join(tmp, "big"), { "gantry.yml": bigYaml });
+    gitRepo(path.join(tmp, "reports"), { ".gitlab-ci.yml": gitlabYaml });
     server = await startServer(path.join(tmp, "data"));
     ui = await uiUrl(server);
     base = ui.url;
@@ -219,7 +245,55 @@ describe.skipIf(!hasChromium)("web UI in Debian's Chromium", () => {
     await page.getByText("No pipelines match these filters.").waitFor();
     await page.getByLabel("Status").selectOption("");
     await shot("10-pipelines");
+
+    // Run again with a declared parameter (offered from the newest pipeline), then cancel it.
+    await page.getByTestId("run-pipeline").click();
+    await page.getByLabel("GREETING").fill("howdy");
+    await page.getByTestId("run-submit").click();
+    await page.waitForURL(/\/pipelines\/\d+$/);
+    const second = Number(/(\d+)$/.exec(page.url())?.[1]);
+    expect(second).toBeGreaterThan(pipelineId);
+    expect((await call<PipelineDetail>(server, "GET", `/api/v1/pipelines/${second}`)).params).toEqual({
+      GREETING: "howdy",
+    });
+    await waitNode("Build", "running");
+    await page.getByTestId("job-node-Build").getByRole("link").click();
+    await page.locator(".log-row", { hasText: "greeting: howdy" }).waitFor({ timeout: 30_000 });
+    await page.goto(`${base}/pipelines/${second}`);
+    await page.getByTestId("pipeline-cancel").click();
+    await page.waitForSelector('.page-title [data-status="canceled"]', { timeout: 30_000 });
+    await shot("10b-pipeline-canceled");
   }, 240_000);
+
+  it("shows a job's JUnit summary and artifacts, and downloads an artifact and the raw log", async () => {
+    await call(server, "POST", "/api/v1/projects", { name: "reports", repo: path.join(tmp, "reports") });
+    const { id } = await call<{ id: number }>(server, "POST", "/api/v1/projects/reports/pipelines", {});
+    let jobId = 0;
+    await until(async () => {
+      const p = await call<PipelineDetail>(server, "GET", `/api/v1/pipelines/${id}`);
+      jobId = p.jobs[0]?.id ?? 0;
+      return p.status === "success";
+    }, 60_000);
+    await page.goto(`${base}/jobs/${jobId}`);
+    const tests = page.getByTestId("tests");
+    await tests.waitFor();
+    expect(await tests.textContent()).toMatch(/3 tests: 1 passed, 1 failed, 0 errors, 1 skipped/);
+    expect(await tests.textContent()).toContain("expected 4, got 5");
+    await page.getByRole("button", { name: "dist/app.txt" }).waitFor();
+    await shot("18-job-tests-artifacts");
+    const [artifact] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "dist/app.txt" }).click(),
+    ]);
+    expect(artifact.suggestedFilename()).toBe("app.txt");
+    expect(fs.readFileSync(await artifact.path(), "utf8")).toBe("app v1\n");
+    const [raw] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download raw" }).click(),
+    ]);
+    expect(raw.suggestedFilename()).toBe(`job-${jobId}.log`);
+    expect(fs.readFileSync(await raw.path(), "utf8")).toContain("packing");
+  }, 90_000);
 
   it("shows runners, write-only secrets and tokens", async () => {
     await page.goto(`${base}/runners`);
