@@ -45,7 +45,8 @@ export function parseShell(script: string): ShellCommand[] {
     } else if (c === '"') {
       let j = i + 1;
       for (; j < src.length && src[j] !== '"'; j++) {
-        if (src[j] === "\\" && j + 1 < src.length) {
+        // Inside double quotes a backslash escapes only $ ` " \ and newline (POSIX); C:\Path stays.
+        if (src[j] === "\\" && j + 1 < src.length && '$`"\\\n'.includes(src[j + 1] as string)) {
           word += src[j + 1];
           j++;
         } else word += src[j];

@@ -87,7 +87,7 @@ export const WORKLOAD_RULES: K8sRule[] = [
       const i = env.findIndex((e) => {
         const value = get(e, "value");
         if (typeof value !== "string" || value === "") return false;
-        return SECRET_ENV.test(String(get(e, "name"))) || detectSecrets(value, secretRules()).length > 0;
+        return SECRET_ENV.test(String(get(e, "name"))) || /PRIVATE KEY/.test(value) || detectSecrets(value, secretRules()).length > 0;
       });
       return i >= 0 ? { path: [...c.path, "env", i], message: `Container '${c.name}' sets ${String(get(env[i], "name"))} in plain text` } : false;
     }, true),

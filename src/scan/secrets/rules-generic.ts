@@ -19,9 +19,12 @@ export const GENERIC_RULES: SecretRule[] = [
     severity: "critical",
     keywords: ["private key"],
     multiline: true,
-    pattern: /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?<s>[\s\S]{40,}?)-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/g,
+    pattern: /(?<s>-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{40,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)/g,
     equivalents: ["gitleaks:private-key", "secretlint:privatekey"],
-    reject: (s) => /x{10,}|\.\.\.|<|\{\{|\$\{/i.test(s) || s.replace(/\\n|\\r|\s|"|'|\+/g, "").length < 40,
+    reject: (s) => {
+      const body = s.replace(/^-----BEGIN[^\n]*?-----|-----END[\s\S]*$/g, "");
+      return /x{10,}|\.\.\.|<|\{\{|\$\{/i.test(body) || body.replace(/\\n|\\r|\s|"|'|\+/g, "").length < 40;
+    },
   },
   {
     id: "private-key-escaped",
