@@ -74,9 +74,11 @@ export function compileEnvironment(
     }
     let value = text(evalValue(v, cx));
     if (v.type === "null") value = "";
+    // `X = "${X}-suffix"` extends the value X had before; when Gantry does not know it (PATH
+    // from the agent), the reference is left for the engine to expand from the host.
     const self = outer[name];
-    const selfValue = self?.kind === "value" ? self.value : (known[name] ?? "");
-    value = substitute(value, { ...known, [name]: selfValue });
+    const selfValue = self?.kind === "value" ? self.value : known[name];
+    value = substitute(value, { ...known, ...(selfValue !== undefined ? { [name]: selfValue } : {}) });
     out[name] = { kind: "value", value };
   }
   return out;

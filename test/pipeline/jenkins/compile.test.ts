@@ -165,6 +165,24 @@ describe("directives", () => {
     expect(v.STAGE_NAME).toEqual({ kind: "value", value: "s" });
   });
 
+  it("environment: a self-reference extends the earlier value, or is left for the host (PATH)", async () => {
+    const p = await plan(`pipeline {
+  agent any
+  environment {
+    PATH = "/opt/tool/bin:\${env.PATH}"
+    MODE = "fast"
+  }
+  stages {
+    stage('s') {
+      environment { MODE = "\${MODE}-debug" }
+      steps { echo 'x' }
+    }
+  }
+}`);
+    expect(job(p, "s").variables.PATH).toEqual({ kind: "value", value: "/opt/tool/bin:${PATH}" });
+    expect(job(p, "s").variables.MODE).toEqual({ kind: "value", value: "fast-debug" });
+  });
+
   it("rejects a --param outside a choice's values", async () => {
     const r = await compileJenkinsfile(
       context(
