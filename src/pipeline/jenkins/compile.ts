@@ -90,6 +90,7 @@ export async function compileJenkinsfileDetailed(
     const loaded = await loadLibraries(requests, sources, ctx.cacheDir);
     diagnostics.push(...loaded.diagnostics);
     cx.libs = loaded.libs;
+    cx.libsFailed = loaded.diagnostics.some((d) => d.severity === "error");
   }
 
   const plan = emptyPlan(file);

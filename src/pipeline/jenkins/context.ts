@@ -27,6 +27,8 @@ export interface Scope {
 export interface Cx {
   diags: Diagnostic[];
   libs: LoadedLibraries;
+  /** A requested library could not be loaded (unknown steps may be its steps). */
+  libsFailed?: boolean;
   scope: Scope;
 }
 

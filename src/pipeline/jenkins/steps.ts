@@ -115,7 +115,9 @@ function compileCall(call: Node & { type: "call" }, cx: Cx): Step[] {
     "JK-unknown-step",
     windows
       ? `step "${name}" runs on Windows agents only; Gantry runs POSIX shells`
-      : `unknown step "${name}": Gantry does not provide it (a Jenkins plugin step?)`,
+      : cx.libsFailed
+        ? `unknown step "${name}": Gantry does not provide it, and a library it may come from failed to load (see above)`
+        : `unknown step "${name}": Gantry does not provide it (a Jenkins plugin step?)`,
     call,
     windows
       ? "use sh"
