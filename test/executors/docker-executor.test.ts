@@ -191,6 +191,8 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
     const s = await prepare(j);
     expect((await sh(s, "cat /flavour")).out).toBe("from-build-arg extra-arg\n");
     expect(j.logs.some((l) => l.startsWith("Building agent image gantry-agent/job-"))).toBe(true);
+    // The image was just built here: no registry is asked for it.
+    expect(j.logs.filter((l) => /^Pulling|^WARNING/.test(l))).toEqual([]);
   });
 
   it("reports a job container whose entrypoint exits with a hint about entrypoints", async () => {

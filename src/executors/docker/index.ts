@@ -7,7 +7,7 @@ import { ExecutorError } from "../executor.js";
 import { parseRunArgs, splitWords, type RunArgs } from "./args.js";
 import { buildImage } from "./build.js";
 import { createWithImage } from "./create.js";
-import { errorMessage } from "./images.js";
+import { errorMessage, type PullPolicy } from "./images.js";
 import { jobLabels, objectName } from "./labels.js";
 import { reapLeftovers } from "./reaper.js";
 import { startService, waitForServices, type StartedService } from "./services.js";
@@ -105,6 +105,8 @@ export class DockerExecutor implements Executor {
     const image = spec.build
       ? await this.buildAgentImage(job, spec.build, signal)
       : (spec.image?.name ?? this.opts.defaultImage);
+    // An image just built from a Dockerfile exists only here: never look for it in a registry.
+    const pullPolicy: PullPolicy[] | undefined = spec.build ? ["never"] : spec.image?.pullPolicy;
     if (!image) {
       throw new ExecutorError(
         `the docker job "${job.jobId}" names no image`,
@@ -168,13 +170,13 @@ export class DockerExecutor implements Executor {
       ...(spec.image?.platform ? { platform: spec.image.platform } : {}),
     });
     const create = () =>
-      createWithImage(docker, options(args.network ?? jobNetwork), spec.image?.pullPolicy, job.log, signal);
+      createWithImage(docker, options(args.network ?? jobNetwork), pullPolicy, job.log, signal);
 
     // A plain job (no services, no network options) can join a pre-started network namespace.
     const plain =
       !jobNetwork && !args.network && !args.hostname && !args.extraHosts.length && !args.dns.length;
     let container =
-      plain && this.warm ? await this.startInWarmNetns(options, res, spec, job, signal) : undefined;
+      plain && this.warm ? await this.startInWarmNetns(options, res, pullPolicy, job, signal) : undefined;
     if (!container) {
       container = await create();
       res.containers.unshift(container.id);
@@ -192,7 +194,7 @@ export class DockerExecutor implements Executor {
   private async startInWarmNetns(
     options: (mode: string | undefined) => Docker.ContainerCreateOptions & { Image: string },
     res: JobResources,
-    spec: DockerSpec,
+    pullPolicy: PullPolicy[] | undefined,
     job: ExecutorJob,
     signal: AbortSignal,
   ): Promise<Docker.Container | undefined> {
@@ -202,7 +204,7 @@ export class DockerExecutor implements Executor {
     const container = await createWithImage(
       this.docker,
       options(`container:${holder}`),
-      spec.image?.pullPolicy,
+      pullPolicy,
       job.log,
       signal,
     );
