@@ -23,7 +23,7 @@ import { parseVariables, pipelineVariables } from "./variables.js";
  */
 export const compileGitlab: Frontend = async (ctx) => {
   const bag = new DiagnosticBag();
-  const st: CompileState = { ctx, loc: new Locator(), bag, file: ctx.file };
+  const st: CompileState = { ctx, loc: new Locator(), bag, file: ctx.file, misspelt: new Set() };
   const schemaFound: Diagnostic[] = [];
   const plan = await compile(st, schemaFound);
   // The compiler's own message about a node is more precise than the schema's: keep one per node.
@@ -85,6 +85,7 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
     vars: baseLookup,
     changedFiles: ctx.git.isRepo ? ctx.git.changedFiles : undefined,
     projectDir: ctx.projectDir,
+    existsCache: new Map(),
   };
 
   let root = await resolveIncludes(st, top, env);
@@ -95,6 +96,7 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
     if (k.startsWith(".")) continue;
     if (!isMapValue(root[k])) {
       const hint = didYouMeanHint(k, GLOBAL_KEYWORDS);
+      if (hint) st.misspelt.add(k);
       bag.error(
         "GL013",
         hint

@@ -12,7 +12,7 @@ import {
   intList,
   scriptLines,
 } from "./job-fields.js";
-import { DEFAULT_KEYWORDS, JOB_KEYWORDS, UNSUPPORTED_JOB_KEYWORDS } from "./keywords.js";
+import { DEFAULT_KEYWORDS, GLOBAL_KEYWORDS, JOB_KEYWORDS, UNSUPPORTED_JOB_KEYWORDS } from "./keywords.js";
 import { evaluateOnlyExcept } from "./only-except.js";
 import { expandParallel } from "./parallel.js";
 import { firstMatchingRule, type RuleEnv } from "./rules.js";
@@ -84,6 +84,16 @@ export function compileJob(
   const { name, stages } = input;
   const job = withDefaults(st, input);
   const none = { instances: [], isMatrix: false };
+
+  // `varibles:` is a misspelt keyword, not a job without a script.
+  if (job.script === undefined && job.trigger === undefined && !input.extendsBroken) {
+    const keyword = didYouMeanHint(name, GLOBAL_KEYWORDS);
+    if (keyword) {
+      st.bag.error("GL013", `unknown keyword "${name}"`, input.at, keyword);
+      st.misspelt.add(name);
+      return none;
+    }
+  }
 
   for (const k of Object.keys(job)) {
     if (!(JOB_KEYWORDS as readonly string[]).includes(k)) {

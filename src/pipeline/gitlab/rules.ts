@@ -11,6 +11,8 @@ export interface RuleEnv {
   /** Files changed by the commit; `undefined` means "unknown" and `changes` is then true, as in GitLab. */
   changedFiles: string[] | undefined;
   projectDir: string;
+  /** `exists:` results of this compile (the checkout does not change while compiling). */
+  existsCache?: Map<string, boolean>;
 }
 
 const exprCache = new Map<string, GlExpr | ExpressionError>();
@@ -89,8 +91,6 @@ export function evalChanges(st: CompileState, owner: YMap, key: string, env: Rul
   return env.changedFiles.some((f) => m(f));
 }
 
-const existsCache = new Map<string, boolean>();
-
 /** `exists:` globs against the project directory. */
 export function evalExists(st: CompileState, owner: YMap, key: string, env: RuleEnv): boolean {
   let v = owner[key];
@@ -107,7 +107,7 @@ export function evalExists(st: CompileState, owner: YMap, key: string, env: Rule
   const patterns = listOfStrings(st, owner, key, v).map((p) => gitlabGlob(expandVariables(p, env.vars)));
   if (patterns.length === 0) return false;
   const cacheKey = `${env.projectDir}\0${patterns.join("\0")}`;
-  const hit = existsCache.get(cacheKey);
+  const hit = env.existsCache?.get(cacheKey);
   if (hit !== undefined) return hit;
   let found = false;
   try {
@@ -117,8 +117,7 @@ export function evalExists(st: CompileState, owner: YMap, key: string, env: Rule
   } catch {
     found = false;
   }
-  if (existsCache.size > 1_000) existsCache.clear();
-  existsCache.set(cacheKey, found);
+  env.existsCache?.set(cacheKey, found);
   return found;
 }
 

@@ -113,6 +113,7 @@ export async function validateSchema(
   const originals = new Map<unknown, unknown>();
   const instance: Record<string, unknown> = {};
   for (const k of Object.keys(root)) {
+    if (st.misspelt.has(k)) continue;
     const v = resolved.get(k) ?? root[k]!;
     instance[k] = plain(v, originals, 0, isMapValue(v) && resolved.has(k));
   }

@@ -9,6 +9,8 @@ export interface CompileState {
   bag: DiagnosticBag;
   /** The pipeline file, relative to the project directory. */
   file: string;
+  /** Top-level keys already reported as misspelt keywords: the schema need not explain them again. */
+  misspelt: Set<string>;
 }
 
 /** Position of `obj[key]` (or of `obj`), falling back to the pipeline file. */

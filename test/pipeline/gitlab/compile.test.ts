@@ -831,6 +831,15 @@ job:
     ],
   },
   {
+    name: "a misspelt global keyword is not taken for a job",
+    input: `
+varibles:
+  A: "1"
+job: {script: x}
+`,
+    diagnostics: [{ severity: "error", code: "GL013", line: 2, column: 1, hint: /did you mean "variables"/ }],
+  },
+  {
     name: "needs cycle",
     input: `
 a: {needs: [b], script: x}
