@@ -368,3 +368,74 @@ export function librariesDirective(e: Entry, cx: Cx): { spec: string; line: numb
   }
   return out;
 }
+
+const INPUT_STEP_PARAMS = ["message", "ok", "submitter", "submitterParameter", "id", "parameters"];
+
+/**
+ * The `input` step (`input message: 'Deploy?', ok: 'Yes', parameters: [...]`) as the first
+ * step of a stage: nothing runs before it, so it is the stage's approval.
+ */
+export function compileInputStep(call: Node & { type: "call" }, cx: Cx): Input | undefined {
+  const a = namedArgs(call);
+  for (const [k, v] of Object.entries(a)) {
+    if (k !== "" && !INPUT_STEP_PARAMS.includes(k)) {
+      report(
+        cx,
+        "error",
+        "JK-invalid-parameter",
+        `Invalid parameter "${k}", did you mean "${closest(k, INPUT_STEP_PARAMS)}"?`,
+        v,
+      );
+      return undefined;
+    }
+  }
+  const message = a[""] ?? a.message;
+  if (!message) {
+    report(cx, "error", "JK-input", "No message specified for input", call);
+    return undefined;
+  }
+  const str = (n: Node): string => text(evalValue(n, cx));
+  const input: Input = { message: str(message), ok: a.ok ? str(a.ok) : "Proceed", parameters: [] };
+  if (a.submitter) input.submitter = str(a.submitter);
+  if (a.submitterParameter) input.submitterParameter = str(a.submitterParameter);
+  if (a.parameters) {
+    const items = a.parameters.type === "list" ? a.parameters.items : [a.parameters];
+    const body = items.map((n) => ({
+      type: "expr" as const,
+      expr: n,
+      line: n.line,
+      column: n.column,
+      offset: n.offset,
+      end: n.end,
+    }));
+    const closure = {
+      type: "closure" as const,
+      params: [],
+      body,
+      bodyStart: a.parameters.offset,
+      bodyEnd: a.parameters.end,
+      line: a.parameters.line,
+      column: a.parameters.column,
+      offset: a.parameters.offset,
+      end: a.parameters.end,
+    };
+    input.parameters = compileParameters(
+      {
+        name: "parameters",
+        args: [],
+        closure,
+        at: {
+          type: "raw",
+          keyword: "parameters",
+          line: closure.line,
+          column: closure.column,
+          offset: closure.offset,
+          end: closure.end,
+        },
+        parens: true,
+      },
+      cx,
+    );
+  }
+  return input;
+}

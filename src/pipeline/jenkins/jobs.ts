@@ -17,7 +17,13 @@ import type {
 } from "../plan.js";
 import { compileAgent } from "./agent.js";
 import { report, loc, type Cx } from "./context.js";
-import { compileEnvironment, compileInput, compileOptions, reportTools } from "./directives.js";
+import {
+  compileEnvironment,
+  compileInput,
+  compileInputStep,
+  compileOptions,
+  reportTools,
+} from "./directives.js";
 import { compilePost } from "./post.js";
 import { matrixCells, type MatrixDef, type StageDef } from "./stage-tree.js";
 import { compileSteps } from "./steps.js";
@@ -133,7 +139,20 @@ function applyDirectives(b: JobBuilder, sections: StageDef["sections"], owner: s
 function leafJob(b: JobBuilder, s: StageDef, preds: string[], inh: Inherited): Job {
   const { cx } = b;
   if (s.body.kind !== "steps") throw new Error("leafJob on a group");
-  const steps = compileSteps(s.body.entry.closure?.body ?? [], cx);
+  let body = s.body.entry.closure?.body ?? [];
+  let stepInput: Input | undefined;
+  const first = body[0];
+  if (
+    first?.type === "expr" &&
+    first.expr.type === "call" &&
+    first.expr.target === null &&
+    first.expr.name === "input" &&
+    !inh.input?.value
+  ) {
+    stepInput = compileInputStep(first.expr, cx);
+    body = body.slice(1);
+  }
+  const steps = compileSteps(body, cx);
   const post = s.sections.post ? compilePost(s.sections.post, cx) : {};
   const id = uniqueId(b, inh.parents.join(" / "));
   if (
@@ -149,7 +168,7 @@ function leafJob(b: JobBuilder, s: StageDef, preds: string[], inh: Inherited): J
       "add agent any (or a label, docker, ...) to the stage",
     );
   }
-  const input = inh.input?.value;
+  const input = inh.input?.value ?? stepInput;
   if (inh.input) delete inh.input.value;
   const condition =
     inh.conditions.length === 0

@@ -87,6 +87,17 @@ function compileCall(call: Node & { type: "call" }, cx: Cx): Step[] {
     return [];
   }
   if (name === "body" && cx.scope.body && call.args.length === 0) return structuredClone(cx.scope.body);
+  if (name === "input") {
+    report(
+      cx,
+      "error",
+      "JK-input",
+      "the input step is supported only as the first step of a stage",
+      call,
+      "use the stage's input { message '...' } directive, or move the step to the start of its own stage",
+    );
+    return [];
+  }
   const spec = STEPS[name];
   if (spec) {
     const args = bindArgs(call, spec, cx);

@@ -508,3 +508,33 @@ pipeline {
     expect(d[0]).toBe("error 5:18 unterminated string");
   });
 });
+
+describe("the input step", () => {
+  it("as the first step of a stage becomes the stage's approval", async () => {
+    const p = await plan(
+      wrap(`    stage('deploy') {
+      steps {
+        input message: 'Deploy?', ok: 'Ship', submitter: 'ops', parameters: [string(name: 'REASON', defaultValue: 'release'), booleanParam(name: 'FORCE', defaultValue: false)]
+        sh './deploy'
+      }
+    }`),
+    );
+    expect(job(p, "deploy").input).toEqual({
+      message: "Deploy?",
+      ok: "Ship",
+      submitter: "ops",
+      parameters: [
+        { name: "REASON", type: "string", default: "release" },
+        { name: "FORCE", type: "boolean", default: "false" },
+      ],
+    });
+    expect(job(p, "deploy").steps.map((s) => s.kind)).toEqual(["sh"]);
+  });
+
+  it("elsewhere is an error that says how to write it", async () => {
+    const d = await diags(
+      wrap(`    stage('deploy') {\n      steps {\n        sh 'a'\n        input 'Deploy?'\n      }\n    }`),
+    );
+    expect(d).toContain("error 7:9 the input step is supported only as the first step of a stage");
+  });
+});
