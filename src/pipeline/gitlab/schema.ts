@@ -115,11 +115,16 @@ export async function validateSchema(
   for (const k of Object.keys(root)) {
     if (st.misspelt.has(k)) continue;
     const v = resolved.get(k) ?? root[k]!;
-    instance[k] = plain(v, originals, 0, isMapValue(v) && resolved.has(k));
+    define(instance, k, plain(v, originals, 0, isMapValue(v) && resolved.has(k)));
   }
   originals.set(instance, root);
   if (validate(instance)) return [];
   return condense(st, validate.errors ?? [], instance, originals);
+}
+
+/** Sets an own property even for names such as `__proto__`. */
+function define(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** A JSON copy of the value for ajv; `originals` maps each copy back to the located original. */
@@ -136,7 +141,7 @@ function plain(v: Value, originals: Map<unknown, unknown>, depth: number, dropNu
     for (const k of Object.keys(v)) {
       // GitLab ignores job keys left empty (`artifacts:`); the compiler warns about them.
       if (dropNulls && v[k] === null) continue;
-      out[k] = plain(v[k]!, originals, depth + 1);
+      define(out, k, plain(v[k]!, originals, depth + 1));
     }
     originals.set(out, v);
     return out;

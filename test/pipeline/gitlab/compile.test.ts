@@ -769,6 +769,19 @@ job:
     plan: { jobs: [{ steps: [{ commands: ["echo hello world", "echo a", "echo b"] }] }] },
   },
   {
+    name: "names that are Object.prototype members are plain names",
+    input: `
+__proto__: {script: x, variables: {constructor: c}}
+toString: {needs: [__proto__], script: y}
+`,
+    plan: {
+      jobs: [
+        { id: "__proto__", variables: { constructor: { value: "c" } } },
+        { id: "toString", needs: [{ job: "__proto__", artifacts: true }] },
+      ],
+    },
+  },
+  {
     name: "duplicate keys: the last wins, with a warning",
     input: `
 variables: {A: "1"}

@@ -35,6 +35,9 @@ const KEYS = [
   "workflow",
   "a",
   ".hidden",
+  "__proto__",
+  "constructor",
+  "toString",
 ];
 
 /** Values shaped like GitLab configuration: names, expressions, nested maps and lists. */
