@@ -182,7 +182,8 @@ export function tokenize(
     return !(prev.value === ")" || prev.value === "]" || prev.value === "}");
   };
 
-  if (source.startsWith("#!") && base.offset === 0) {
+  if (source.startsWith("\uFEFF") && base.offset === 0) i = 1;
+  if (source.startsWith("#!", i) && base.offset === 0) {
     while (i < source.length && peek() !== "\n") advance();
   }
 

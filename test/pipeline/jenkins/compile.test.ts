@@ -501,6 +501,13 @@ pipeline {
     expect(r.diagnostics[0]!.hint).toContain("sh step");
   });
 
+  it("accepts a byte-order mark, a shebang and CRLF line ends", async () => {
+    const p = await plan(
+      "\uFEFF#!groovy\r\npipeline {\r\n  agent any\r\n  stages {\r\n    stage('s') {\r\n      steps {\r\n        echo 'hi'\r\n      }\r\n    }\r\n  }\r\n}\r\n",
+    );
+    expect(p.jobs[0]!.steps[0]).toMatchObject({ kind: "echo", message: "hi", loc: { line: 7, column: 9 } });
+  });
+
   it("syntax errors point at the problem and never throw", async () => {
     const d = await diags(
       `pipeline {\n  agent any\n  stages {\n    stage('s') {\n      steps { sh 'unterminated }\n    }\n  }\n}\n`,
