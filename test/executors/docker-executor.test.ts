@@ -163,6 +163,16 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
     expect(r.out).toBe("1000\ntwo words\nmounted\n10.1.2.3\nread-only\n");
   });
 
+  it("gives each command the job's variables without writing them into the container's configuration", async () => {
+    const j = await job({}, { TOKEN: "s3cr3t-value" });
+    const s = await prepare(j);
+    expect((await sh(s, 'echo "$TOKEN"')).out).toBe("s3cr3t-value\n");
+    const filters = JSON.stringify({ label: [`gantry.run=${j.runId}`] });
+    const [box] = await docker.listContainers({ filters });
+    const info = await docker.getContainer(box!.Id).inspect();
+    expect(info.Config.Env.join("\n")).not.toContain("s3cr3t-value");
+  });
+
   it("refuses docker args outside the safe subset before creating anything", async () => {
     const j = await job({ args: "--privileged -v /a:/b" });
     const err = await new DockerExecutor({ docker })

@@ -149,7 +149,9 @@ export class DockerExecutor implements Executor {
           ? { Entrypoint: args.entrypoint }
           : {}),
       OpenStdin: true,
-      Env: [...Object.entries(job.env).map(([k, v]) => `${k}=${v}`), ...args.env, ...socket.env],
+      // The job's variables go with each exec, not into the container's configuration, where
+      // `docker inspect` would show masked values for as long as the container exists.
+      Env: [...args.env, ...socket.env],
       WorkingDir: args.workdir ?? workdir,
       Labels: labels,
       ...((spec.image?.user ?? args.user) ? { User: spec.image?.user ?? args.user } : {}),
@@ -187,7 +189,7 @@ export class DockerExecutor implements Executor {
     if (plain) this.warm?.refill(image);
     if (services.length > 0)
       await waitForServices(docker, services, prefix, this.opts.serviceWaitMs ?? 30_000, job.log, signal);
-    return new DockerSession(docker, workdir, container, res, signal, this.detach);
+    return new DockerSession(docker, workdir, container, res, signal, job.env, this.detach);
   }
 
   /** Starts the job container in a spare network holder's namespace; undefined to start normally. */
@@ -240,7 +242,8 @@ export class DockerExecutor implements Executor {
     const extra = parseBuildArgs(build.additionalArgs);
     const tag = `gantry-agent/${objectName(job.slug) || "job"}:latest`;
     job.log(`Building agent image ${tag} from ${path.relative(job.workspace, dockerfile) || dockerfile}`);
-    await buildImage(
+    // The job runs the image by ID: another run may move the tag meanwhile.
+    return buildImage(
       this.docker,
       {
         contextDir,
@@ -253,7 +256,6 @@ export class DockerExecutor implements Executor {
       job.log,
       signal,
     );
-    return tag;
   }
 
   /** Removes containers and networks left by crashed Gantry processes; returns how many. */

@@ -43,6 +43,7 @@ export class DockerSession implements ExecutorSession {
     private readonly container: Docker.Container,
     private readonly resources: JobResources,
     private readonly signal: AbortSignal,
+    private readonly jobEnv: Record<string, string>,
     private readonly detach?: (removal: Promise<void>) => void,
   ) {
     signal.addEventListener("abort", this.onAbort, { once: true });
@@ -63,7 +64,7 @@ export class DockerSession implements ExecutorSession {
     try {
       exec = await this.container.exec({
         Cmd: ["sh", "-c", WRAPPER, "gantry", scriptArg, id, inline ? "inline" : "file"],
-        Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
+        Env: Object.entries({ ...this.jobEnv, ...req.env }).map(([k, v]) => `${k}=${v}`),
         WorkingDir: path.posix.join(this.workdir, req.cwd),
         AttachStdout: true,
         AttachStderr: true,
