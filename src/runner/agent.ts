@@ -2,8 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ExecutorRegistry, JobOutcome, JobRunContext } from "../engine/types.js";
-import { readGitInfo } from "../pipeline/git.js";
+import { readGitInfo, type GitInfo } from "../pipeline/git.js";
 import { slugify } from "../engine/variables.js";
+import { listProjectFiles } from "../engine/files.js";
 import { RunnerClient, ServerError, retryable } from "./client.js";
 import { HttpArtifactStore, HttpCacheStore, httpSecrets } from "./http-stores.js";
 import { LogShipper } from "./log-shipper.js";
@@ -125,6 +126,27 @@ export class Agent {
     return this.running.size;
   }
 
+  /** Checkouts by commit: fetched and read once per commit, not once per job. */
+  private readonly sources = new Map<
+    string,
+    Promise<{ projectDir: string; git: GitInfo; files: string[] }>
+  >();
+  private source(job: LeasedJob): Promise<{ projectDir: string; git: GitInfo; files: string[] }> {
+    const key = `${job.repo}\0${job.sha}`;
+    let p = this.sources.get(key);
+    if (!p) {
+      p = (async () => {
+        const mirror = await updateMirror(this.o.workDir, job.repo);
+        const projectDir = await checkoutCommit(this.o.workDir, mirror, job.sha);
+        return { projectDir, git: await readGitInfo(projectDir), files: await listProjectFiles(projectDir) };
+      })();
+      p.catch(() => this.sources.delete(key));
+      if (this.sources.size > 100) this.sources.delete(this.sources.keys().next().value!);
+      this.sources.set(key, p);
+    }
+    return p;
+  }
+
   private start(job: LeasedJob): void {
     const abort = new AbortController();
     const done = this.runOne(job, abort)
@@ -164,9 +186,8 @@ export class Agent {
       const planJob = job.plan.jobs.find((j) => j.id === job.jobKey);
       if (!planJob) throw new Error(`the plan has no job "${job.jobKey}"`);
       shared = planJob.workspace !== undefined;
-      const mirror = await updateMirror(this.o.workDir, job.repo);
-      const projectDir = await checkoutCommit(this.o.workDir, mirror, job.sha);
-      const git = { ...(await readGitInfo(projectDir)), branch: job.ref, ref: `refs/heads/${job.ref}` };
+      const { projectDir, git: info, files } = await this.source(job);
+      const git = { ...info, branch: job.ref, ref: `refs/heads/${job.ref}` };
       const runJob = this.o.runJob ?? (await import("../engine/job-runner.js")).runJob;
       outcome = await runJob({
         runId: job.runId,
@@ -174,6 +195,7 @@ export class Agent {
         job: planJob,
         attempt: job.attempt,
         projectDir,
+        projectFiles: files,
         workspaceRoot,
         inPlace: false,
         executors: await this.loadExecutors(),
