@@ -301,16 +301,24 @@ export function compileTriggers(e: Entry, cx: Cx): Trigger[] {
 export function reportTools(e: Entry, cx: Cx): void {
   for (const t of entries(e.closure, cx, "tools")) {
     const arg = soleArg(t);
-    report(
-      cx,
-      "warning",
-      "JK-tools",
-      `tools: ${t.name} "${arg ? text(evalValue(arg, cx)) : ""}" is not installed by Gantry`,
-      t.at,
-      TOOLS_HINT,
-    );
+    const name = arg ? text(evalValue(arg, cx)) : "";
+    const image = TOOL_IMAGES[t.name];
+    const hint = image
+      ? `run the stage in a container that has it, e.g. agent { docker { image '${image(name)}' } }, or put ${t.name} on the runner's PATH`
+      : TOOLS_HINT;
+    report(cx, "warning", "JK-tools", `tools: ${t.name} "${name}" is not installed by Gantry`, t.at, hint);
   }
 }
+
+/** Official images for the usual tool types, picked by the version in the tool's name when there is one. */
+const TOOL_IMAGES: Record<string, (name: string) => string> = {
+  maven: (n) => `maven:${/(\d+)/.exec(n)?.[1] ?? "3"}-eclipse-temurin-17`,
+  jdk: (n) => `eclipse-temurin:${/(\d+)/.exec(n)?.[1] ?? "17"}`,
+  gradle: (n) => `gradle:${/(\d+)/.exec(n)?.[1] ?? "8"}-jdk17`,
+  nodejs: (n) => `node:${/(\d+)/.exec(n)?.[1] ?? "20"}`,
+  go: (n) => `golang:${/(\d+\.\d+)/.exec(n)?.[1] ?? "1.22"}`,
+  ant: () => "eclipse-temurin:17 (with ant installed)",
+};
 
 export function compileInput(e: Entry, cx: Cx): Input | undefined {
   let message: string | undefined;

@@ -516,6 +516,33 @@ pipeline {
   });
 });
 
+describe("tools", () => {
+  it("is a warning per tool with a docker image that has it", async () => {
+    const r = await compileJenkinsfile(
+      context(
+        wrap(
+          `    stage('s') {\n      tools { maven 'apache-maven-3.9'; jdk 'jdk_21_latest' }\n      steps { sh 'mvn -v' }\n    }`,
+        ),
+      ),
+    );
+    expect(r.plan).toBeDefined();
+    expect(r.diagnostics.map((d) => [d.severity, d.line, d.message, d.hint])).toEqual([
+      [
+        "warning",
+        5,
+        'tools: maven "apache-maven-3.9" is not installed by Gantry',
+        "run the stage in a container that has it, e.g. agent { docker { image 'maven:3-eclipse-temurin-17' } }, or put maven on the runner's PATH",
+      ],
+      [
+        "warning",
+        5,
+        'tools: jdk "jdk_21_latest" is not installed by Gantry',
+        "run the stage in a container that has it, e.g. agent { docker { image 'eclipse-temurin:21' } }, or put jdk on the runner's PATH",
+      ],
+    ]);
+  });
+});
+
 describe("the input step", () => {
   it("as the first step of a stage becomes the stage's approval", async () => {
     const p = await plan(
