@@ -24,11 +24,17 @@ export interface ScanFlags {
 export function register(program: Command): void {
   program
     .command("scan")
-    .description("scan for secrets, Dockerfile and Kubernetes manifest problems; exit 1 when a finding reaches --fail-on")
+    .description(
+      "scan for secrets, Dockerfile and Kubernetes manifest problems; exit 1 when a finding reaches --fail-on",
+    )
     .argument("[path]", "file or folder to scan", ".")
     .option("--format <format>", "table, json, sarif or gitlab (default: table)")
     .option("-o, --output <file>", "write the report to a file (a summary still goes to stderr)")
-    .option("--fail-on <level>", "exit 1 when a finding is at or above: info, low, medium, high, critical or never", "high")
+    .option(
+      "--fail-on <level>",
+      "exit 1 when a finding is at or above: info, low, medium, high, critical or never",
+      "high",
+    )
     .option("--only <scanners>", "comma-separated: secrets, dockerfile, kubernetes")
     .option("--staged", "scan the staged version of staged files (secrets; for pre-commit hooks)")
     .option("--git <range>", "scan lines added in a git range, e.g. origin/main..HEAD or --all (secrets)")
@@ -36,7 +42,12 @@ export function register(program: Command): void {
     .option("--write-baseline <file>", "write all current findings to a baseline file and exit 0")
     .option("--no-inline-allow", "ignore `gantry:allow <reason>` comments (policy: no inline suppression)")
     .option("--max-file-size <MiB>", "skip (and count) files larger than this", "10")
-    .option("--exclude <pattern>", "ignore paths matching this .gitignore-style pattern (repeatable)", collect, [])
+    .option(
+      "--exclude <pattern>",
+      "ignore paths matching this .gitignore-style pattern (repeatable)",
+      collect,
+      [],
+    )
     .option("--workers <n>", "worker threads for the secrets scan (default: one per core, at most 4)")
     .option("--list-rules", "print every rule with its severity and equivalents in other tools, then exit")
     .action(async (target: string, opts: ScanFlags) => {
@@ -45,7 +56,15 @@ export function register(program: Command): void {
 }
 
 async function scanCommand(target: string, opts: ScanFlags): Promise<number> {
-  const [{ scan }, { renderReport, listRules, FORMATS }, { parseLevel, reaches, SCANNERS }, { summaryLine }, { writeBaseline }, { GitSourceError }, fs] = await Promise.all([
+  const [
+    { scan },
+    { renderReport, listRules, FORMATS },
+    { parseLevel, reaches, SCANNERS },
+    { summaryLine },
+    { writeBaseline },
+    { GitSourceError },
+    fs,
+  ] = await Promise.all([
     import("../scan/scanner.js"),
     import("../scan/render.js"),
     import("../scan/types.js"),
@@ -56,20 +75,50 @@ async function scanCommand(target: string, opts: ScanFlags): Promise<number> {
   ]);
   const format = opts.format ?? "table";
   if (opts.listRules) {
-    if (format !== "table" && format !== "json") throw new CliError(`--list-rules prints table or json, not '${format}'`, EXIT.USAGE);
+    if (format !== "table" && format !== "json")
+      throw new CliError(`--list-rules prints table or json, not '${format}'`, EXIT.USAGE);
     process.stdout.write(listRules(format));
     return EXIT.OK;
   }
-  if (!(FORMATS as readonly string[]).includes(format)) throw new CliError(`unknown --format '${format}'`, EXIT.USAGE, `use one of: ${FORMATS.join(", ")}`);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new CliError(`unknown --format '${format}'`, EXIT.USAGE, `use one of: ${FORMATS.join(", ")}`);
   const gate = parseLevel(opts.failOn);
-  if (gate === undefined) throw new CliError(`unknown --fail-on level '${opts.failOn}'`, EXIT.USAGE, "use info, low, medium, high, critical or never");
-  const only = opts.only?.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean) ?? [];
+  if (gate === undefined)
+    throw new CliError(
+      `unknown --fail-on level '${opts.failOn}'`,
+      EXIT.USAGE,
+      "use info, low, medium, high, critical or never",
+    );
+  const only =
+    opts.only
+      ?.split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean) ?? [];
   const unknown = only.filter((s) => !(SCANNERS as readonly string[]).includes(s));
-  if (unknown.length) throw new CliError(`unknown scanner in --only: ${unknown.join(", ")}`, EXIT.USAGE, `use ${SCANNERS.join(", ")}`);
+  if (unknown.length)
+    throw new CliError(
+      `unknown scanner in --only: ${unknown.join(", ")}`,
+      EXIT.USAGE,
+      `use ${SCANNERS.join(", ")}`,
+    );
   const maxMiB = Number(opts.maxFileSize ?? "10");
-  if (!Number.isFinite(maxMiB) || maxMiB <= 0) throw new CliError(`--max-file-size must be a positive number of MiB, not '${opts.maxFileSize}'`, EXIT.USAGE);
-  if (!fs.existsSync(target)) throw new CliError(`${target}: no such file or folder`, EXIT.USAGE, "pass the folder to scan, e.g. `gantry scan .`");
-  if (opts.baseline && !fs.existsSync(opts.baseline)) throw new CliError(`${opts.baseline}: baseline file not found`, EXIT.USAGE, "create one with --write-baseline <file>");
+  if (!Number.isFinite(maxMiB) || maxMiB <= 0)
+    throw new CliError(
+      `--max-file-size must be a positive number of MiB, not '${opts.maxFileSize}'`,
+      EXIT.USAGE,
+    );
+  if (!fs.existsSync(target))
+    throw new CliError(
+      `${target}: no such file or folder`,
+      EXIT.USAGE,
+      "pass the folder to scan, e.g. `gantry scan .`",
+    );
+  if (opts.baseline && !fs.existsSync(opts.baseline))
+    throw new CliError(
+      `${opts.baseline}: baseline file not found`,
+      EXIT.USAGE,
+      "create one with --write-baseline <file>",
+    );
   const started = new Date();
   let report;
   try {
@@ -85,8 +134,14 @@ async function scanCommand(target: string, opts: ScanFlags): Promise<number> {
       workers: opts.workers !== undefined ? Number(opts.workers) : undefined,
     });
   } catch (err) {
-    if (err instanceof GitSourceError) throw new CliError(`git: ${err.message}`, EXIT.USAGE, "--staged and --git need a git repository (and --git a valid range such as origin/main..HEAD)");
-    if (err instanceof SyntaxError || (err instanceof Error && /baseline/.test(err.message))) throw new CliError(err.message, EXIT.USAGE);
+    if (err instanceof GitSourceError)
+      throw new CliError(
+        `git: ${err.message}`,
+        EXIT.USAGE,
+        "--staged and --git need a git repository (and --git a valid range such as origin/main..HEAD)",
+      );
+    if (err instanceof SyntaxError || (err instanceof Error && /baseline/.test(err.message)))
+      throw new CliError(err.message, EXIT.USAGE);
     throw err;
   }
   if (opts.writeBaseline) {
@@ -94,7 +149,10 @@ async function scanCommand(target: string, opts: ScanFlags): Promise<number> {
     process.stderr.write(`wrote ${report.findings.length} finding(s) to ${opts.writeBaseline}\n`);
     return EXIT.OK;
   }
-  const text = renderReport(report, format as "table", { color: format === "table" && !opts.output && process.stdout.isTTY === true, started });
+  const text = renderReport(report, format as "table", {
+    color: format === "table" && !opts.output && process.stdout.isTTY === true,
+    started,
+  });
   if (opts.output) {
     fs.writeFileSync(opts.output, text);
     process.stderr.write(`${summaryLine(report)}\nreport written to ${opts.output}\n`);

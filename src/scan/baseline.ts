@@ -24,7 +24,11 @@ export function writeBaseline(file: string, findings: readonly Finding[]): void 
   const data: Baseline = {
     version: 1,
     createdAt: new Date().toISOString(),
-    findings: [...new Map(findings.map((f) => [f.fingerprint, { fingerprint: f.fingerprint, ruleId: f.ruleId, file: f.file }])).values()],
+    findings: [
+      ...new Map(
+        findings.map((f) => [f.fingerprint, { fingerprint: f.fingerprint, ruleId: f.ruleId, file: f.file }]),
+      ).values(),
+    ],
   };
   fs.writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
 }

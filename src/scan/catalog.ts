@@ -27,9 +27,23 @@ export function allRules(): RuleMeta[] {
       help: `Do not commit .p12/.pfx files. ${SECRET_HELP}`,
       equivalents: ["gitleaks:pkcs12-file"],
     },
-    ...DOCKER_RULES.map(({ id, scanner, severity, title, help, equivalents }) => ({ id, scanner, severity, title, help, equivalents })),
+    ...DOCKER_RULES.map(({ id, scanner, severity, title, help, equivalents }) => ({
+      id,
+      scanner,
+      severity,
+      title,
+      help,
+      equivalents,
+    })),
     DOCKERIGNORE_RULE,
-    ...K8S_RULES.map(({ id, scanner, severity, title, help, equivalents }) => ({ id, scanner, severity, title, help, equivalents })),
+    ...K8S_RULES.map(({ id, scanner, severity, title, help, equivalents }) => ({
+      id,
+      scanner,
+      severity,
+      title,
+      help,
+      equivalents,
+    })),
   ]);
 }
 

@@ -68,7 +68,10 @@ export function walkTree(root: string, opts: WalkOptions = {}): { files: ScanFil
       const isDir = e.isDirectory();
       if (!isDir && !e.isFile()) continue;
       const probe = isDir ? `${rel}/` : rel;
-      if (base.ignores(probe) || rules.some((r) => r.ig.ignores(r.dir ? probe.slice(r.dir.length + 1) : probe))) {
+      if (
+        base.ignores(probe) ||
+        rules.some((r) => r.ig.ignores(r.dir ? probe.slice(r.dir.length + 1) : probe))
+      ) {
         skipped.ignored++;
         continue;
       }

@@ -30,7 +30,10 @@ export async function stagedFiles(cwd: string): Promise<{ root: string; files: s
 }
 
 /** Scans the staged version (the index) of each staged file for secrets. */
-export async function scanStaged(cwd: string, accept: (rel: string) => boolean): Promise<{ findings: SecretFinding[]; files: number; bytes: number; binary: number }> {
+export async function scanStaged(
+  cwd: string,
+  accept: (rel: string) => boolean,
+): Promise<{ findings: SecretFinding[]; files: number; bytes: number; binary: number }> {
   const { root, files } = await stagedFiles(cwd);
   const result = { findings: [] as SecretFinding[], files: 0, bytes: 0, binary: 0 };
   for (const rel of files.filter(accept)) {
@@ -50,9 +53,23 @@ export async function scanStaged(cwd: string, accept: (rel: string) => boolean):
  * Scans the lines added by each commit in `range` (`git log -p RANGE`, e.g. `origin/main..HEAD`
  * or `--all`). Findings carry the commit and the line number in that commit's version of the file.
  */
-export async function scanHistory(cwd: string, range: string, accept: (rel: string) => boolean): Promise<{ findings: SecretFinding[]; commits: number; bytes: number }> {
+export async function scanHistory(
+  cwd: string,
+  range: string,
+  accept: (rel: string) => boolean,
+): Promise<{ findings: SecretFinding[]; commits: number; bytes: number }> {
   await git(cwd, ["rev-parse", "--git-dir"]);
-  const args = ["log", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-renames", "--format=%x00commit %H", ...range.split(/\s+/).filter(Boolean), "--"];
+  const args = [
+    "log",
+    "-p",
+    "-U0",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-renames",
+    "--format=%x00commit %H",
+    ...range.split(/\s+/).filter(Boolean),
+    "--",
+  ];
   const child = spawn("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -70,7 +87,9 @@ export async function scanHistory(cwd: string, range: string, accept: (rel: stri
       const text = lines.join("\n");
       bytes += text.length;
       const raws = detectSecrets(text, rules);
-      if (raws.length > 0) for (const f of locateSecrets(text, raws, file, lineNos)) findings.push({ ...f, commit, fingerprint: f.fingerprint });
+      if (raws.length > 0)
+        for (const f of locateSecrets(text, raws, file, lineNos))
+          findings.push({ ...f, commit, fingerprint: f.fingerprint });
     }
     lines = [];
     lineNos = [];
@@ -94,7 +113,11 @@ export async function scanHistory(cwd: string, range: string, accept: (rel: stri
     }
   }
   flush();
-  const code: number = await new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("close", (c: number | null) => resolve(c ?? 1))));
+  const code: number = await new Promise((resolve) =>
+    child.exitCode !== null
+      ? resolve(child.exitCode)
+      : child.once("close", (c: number | null) => resolve(c ?? 1)),
+  );
   if (code !== 0) throw new GitSourceError(stderr.trim() || `git log exited with ${code}`);
   return { findings, commits, bytes };
 }

@@ -15,7 +15,11 @@ export const FORMATS: readonly ScanFormat[] = ["table", "json", "sarif", "gitlab
 export const GANTRY_VERSION = process.env.npm_package_version ?? "0.1.0";
 
 /** Formats a report; every format carries only redacted secrets. */
-export function renderReport(report: ScanReport, format: ScanFormat, opts: { color?: boolean; started?: Date } = {}): string {
+export function renderReport(
+  report: ScanReport,
+  format: ScanFormat,
+  opts: { color?: boolean; started?: Date } = {},
+): string {
   switch (format) {
     case "table":
       return toTable(report, opts.color === true);

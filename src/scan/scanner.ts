@@ -54,7 +54,8 @@ const K8S_HINT = /^\s*apiVersion\s*:/m;
 /** Runs the selected scanners over a tree, the index or a git range. */
 export async function scan(opts: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
-  const scanners = opts.only && opts.only.length > 0 ? SCANNERS.filter((s) => opts.only?.includes(s)) : [...SCANNERS];
+  const scanners =
+    opts.only && opts.only.length > 0 ? SCANNERS.filter((s) => opts.only?.includes(s)) : [...SCANNERS];
   const root = path.resolve(opts.path);
   if (!fs.existsSync(root)) throw new Error(`${opts.path}: no such file or folder`);
   const isDir = fs.statSync(root).isDirectory();
@@ -111,10 +112,17 @@ export async function scan(opts: ScanOptions): Promise<ScanReport> {
       continue;
     }
     const { suppressed, ...finding } = f;
-    if (suppressed !== undefined && opts.allowInline !== false) report.suppressed.push({ ...finding, reason: suppressed });
+    if (suppressed !== undefined && opts.allowInline !== false)
+      report.suppressed.push({ ...finding, reason: suppressed });
     else report.findings.push(finding);
   }
-  report.findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId));
+  report.findings.sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.ruleId.localeCompare(b.ruleId),
+  );
   report.stats.durationMs = Math.round(performance.now() - started);
   return report;
 }
@@ -126,7 +134,11 @@ function scanDockerfiles(files: readonly ScanFile[], root: string, isDir: boolea
     const text = readText(f.abs);
     if (text === undefined) continue;
     const dir = path.dirname(f.abs);
-    const hasDockerignore = isDir ? fs.existsSync(path.join(dir, ".dockerignore")) || fs.existsSync(`${f.abs}.dockerignore`) || fs.existsSync(path.join(root, ".dockerignore")) : undefined;
+    const hasDockerignore = isDir
+      ? fs.existsSync(path.join(dir, ".dockerignore")) ||
+        fs.existsSync(`${f.abs}.dockerignore`) ||
+        fs.existsSync(path.join(root, ".dockerignore"))
+      : undefined;
     out.push(...checkDockerfile(text, f.rel, { hasDockerignore }));
   }
   return out;
@@ -138,7 +150,8 @@ async function scanManifests(files: readonly ScanFile[]): Promise<Finding[]> {
     if (!YAML_NAME.test(f.rel)) continue;
     const text = readText(f.abs);
     // Only YAML that looks like Kubernetes: CI files, compose files and Helm values are not manifests.
-    if (text === undefined || !K8S_HINT.test(text) || !/^\s*kind\s*:/m.test(text) || /\{\{/.test(text)) continue;
+    if (text === undefined || !K8S_HINT.test(text) || !/^\s*kind\s*:/m.test(text) || /\{\{/.test(text))
+      continue;
     manifests.push({ file: f.rel, text });
   }
   return manifests.length > 0 ? checkManifests(manifests) : [];

@@ -14,7 +14,10 @@ export type ScanStep = Extract<Step, { kind: "scan" }>;
  * `step.output` (relative to the workspace; the engine keeps it as an artifact), logs a short
  * summary, and returns `ok: false` when a finding reaches `failOn`.
  */
-export async function runScanStep(step: ScanStep, ctx: { workspace: string; log: (line: string) => void }): Promise<{ ok: boolean; reportPath: string; summary: string }> {
+export async function runScanStep(
+  step: ScanStep,
+  ctx: { workspace: string; log: (line: string) => void },
+): Promise<{ ok: boolean; reportPath: string; summary: string }> {
   const target = path.resolve(ctx.workspace, step.path || ".");
   const only = (step.only ?? []).filter((s): s is ScannerKind => (SCANNERS as readonly string[]).includes(s));
   const started = new Date();
@@ -25,8 +28,13 @@ export async function runScanStep(step: ScanStep, ctx: { workspace: string; log:
   const blocking = report.findings.filter((f) => reaches(f.severity, step.failOn));
   const summary = summaryLine(report);
   ctx.log(`gantry scan ${step.path || "."}: ${summary}`);
-  for (const f of blocking.slice(0, 20)) ctx.log(`  ${f.severity.toUpperCase()} ${f.file}:${f.line}:${f.column} ${f.message} [${f.ruleId}]`);
+  for (const f of blocking.slice(0, 20))
+    ctx.log(`  ${f.severity.toUpperCase()} ${f.file}:${f.line}:${f.column} ${f.message} [${f.ruleId}]`);
   if (blocking.length > 20) ctx.log(`  … and ${blocking.length - 20} more`);
-  ctx.log(blocking.length > 0 ? `${blocking.length} finding(s) at or above '${step.failOn}': failing the step (report: ${step.output})` : `no finding at or above '${step.failOn}' (report: ${step.output})`);
+  ctx.log(
+    blocking.length > 0
+      ? `${blocking.length} finding(s) at or above '${step.failOn}': failing the step (report: ${step.output})`
+      : `no finding at or above '${step.failOn}' (report: ${step.output})`,
+  );
   return { ok: blocking.length === 0, reportPath, summary };
 }

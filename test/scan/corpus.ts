@@ -23,7 +23,8 @@ export class Agreement {
     this.per.set(check, p);
     p.n++;
     if (expected === got) p.ok++;
-    else if (p.misses.length < 3) p.misses.push(`${expected ? "missed" : "false alarm"}: ${sample.replace(/\n/g, "⏎").slice(0, 120)}`);
+    else if (p.misses.length < 3)
+      p.misses.push(`${expected ? "missed" : "false alarm"}: ${sample.replace(/\n/g, "⏎").slice(0, 120)}`);
   }
 
   get overall(): { n: number; ok: number; rate: number } {
@@ -37,13 +38,20 @@ export class Agreement {
   }
 
   rows(): { check: string; n: number; rate: number; misses: string[] }[] {
-    return [...this.per].map(([check, p]) => ({ check, n: p.n, rate: p.ok / p.n, misses: p.misses })).sort((a, b) => a.check.localeCompare(b.check));
+    return [...this.per]
+      .map(([check, p]) => ({ check, n: p.n, rate: p.ok / p.n, misses: p.misses }))
+      .sort((a, b) => a.check.localeCompare(b.check));
   }
 
   /** Prints one line per check and the overall rate, as the docs quote them. */
   print(title: string): void {
     const o = this.overall;
-    const lines = this.rows().map((r) => `  ${r.check.padEnd(58)} ${r.rate.toFixed(2)} (n=${r.n})${r.misses.length && r.rate < 1 ? `  ${r.misses[0]}` : ""}`);
-    console.log(`${title}: agreement ${o.rate.toFixed(3)} over ${o.n} cases, ${this.rows().length} checks\n${lines.join("\n")}`);
+    const lines = this.rows().map(
+      (r) =>
+        `  ${r.check.padEnd(58)} ${r.rate.toFixed(2)} (n=${r.n})${r.misses.length && r.rate < 1 ? `  ${r.misses[0]}` : ""}`,
+    );
+    console.log(
+      `${title}: agreement ${o.rate.toFixed(3)} over ${o.n} cases, ${this.rows().length} checks\n${lines.join("\n")}`,
+    );
   }
 }

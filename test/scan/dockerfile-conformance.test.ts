@@ -13,7 +13,8 @@ interface Case {
 /** hadolint code → Gantry rule id, read from each rule's declared equivalents. */
 function hadolintMap(): Map<string, string> {
   const map = new Map<string, string>();
-  for (const r of DOCKER_RULES) for (const e of r.equivalents) if (e.startsWith("hadolint:")) map.set(e.slice("hadolint:".length), r.id);
+  for (const r of DOCKER_RULES)
+    for (const e of r.equivalents) if (e.startsWith("hadolint:")) map.set(e.slice("hadolint:".length), r.id);
   return map;
 }
 

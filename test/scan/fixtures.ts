@@ -27,5 +27,17 @@ export function tree(files: Record<string, string | Buffer>): string {
 
 /** Runs real git in `dir`. */
 export function git(dir: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=Gantry Test", "-c", "user.email=test@gantry.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8" });
+  return execFileSync(
+    "git",
+    [
+      "-c",
+      "user.name=Gantry Test",
+      "-c",
+      "user.email=test@gantry.invalid",
+      "-c",
+      "commit.gpgsign=false",
+      ...args,
+    ],
+    { cwd: dir, encoding: "utf8" },
+  );
 }

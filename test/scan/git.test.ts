@@ -17,7 +17,9 @@ describe("secrets in git (real git)", () => {
     fs.writeFileSync(path.join(dir, "a.txt"), "clean\n");
     fs.writeFileSync(path.join(dir, "unstaged.txt"), `t = "${SLACK_BOT}"\n`);
     const report = await scan({ path: dir, only: ["secrets"], staged: true });
-    expect(report.findings.map((f) => [f.file, f.line, f.ruleId])).toEqual([["a.txt", 1, "secrets/github-pat"]]);
+    expect(report.findings.map((f) => [f.file, f.line, f.ruleId])).toEqual([
+      ["a.txt", 1, "secrets/github-pat"],
+    ]);
   });
 
   it("--git RANGE reports secrets added in history with the commit and line, even if removed later", async () => {
@@ -31,7 +33,9 @@ describe("secrets in git (real git)", () => {
     fs.writeFileSync(path.join(dir, "a.txt"), "one\n");
     git(dir, "commit", "-q", "-am", "remove");
     const report = await scan({ path: dir, only: ["secrets"], gitRange: "main~2..main" });
-    expect(report.findings.map((f) => [f.file, f.line, f.ruleId, f.commit])).toEqual([["a.txt", 3, "secrets/slack-bot-token", leak]]);
+    expect(report.findings.map((f) => [f.file, f.line, f.ruleId, f.commit])).toEqual([
+      ["a.txt", 3, "secrets/slack-bot-token", leak],
+    ]);
     expect(report.stats.commits).toBe(2);
     const tree2 = await scan({ path: dir, only: ["secrets"] });
     expect(tree2.findings).toEqual([]);
@@ -40,6 +44,8 @@ describe("secrets in git (real git)", () => {
   it("reports a bad range as a git error", async () => {
     const dir = tree({ "a.txt": "x\n" });
     git(dir, "init", "-q", "-b", "main");
-    await expect(scan({ path: dir, only: ["secrets"], gitRange: "nope..main" })).rejects.toBeInstanceOf(GitSourceError);
+    await expect(scan({ path: dir, only: ["secrets"], gitRange: "nope..main" })).rejects.toBeInstanceOf(
+      GitSourceError,
+    );
   });
 });

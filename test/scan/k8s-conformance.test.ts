@@ -32,14 +32,21 @@ describe("Kubernetes conformance (../shared/corpus/k8s, polaris/kube-score/kube-
   it("agrees with the source tool on at least 90% of the cases of each implemented check", async () => {
     const map = toolMap();
     const agreement = new Agreement();
-    const expected = JSON.parse(fs.readFileSync(path.join(corpusDir, "k8s/expected.json"), "utf8")) as Expected[];
+    const expected = JSON.parse(
+      fs.readFileSync(path.join(corpusDir, "k8s/expected.json"), "utf8"),
+    ) as Expected[];
     // Cases run with a non-default configuration of the source tool are left out.
     for (const e of expected.filter((x) => !x.config)) {
       const ids = map.get(`${e.tool}:${e.check}`);
       if (!ids) continue;
       const text = fs.readFileSync(path.join(corpusDir, "k8s", e.file), "utf8");
       const findings = await checkManifests([{ file: e.file, text }]);
-      agreement.add(`${e.tool}:${e.check}`, e.expectViolation, findings.some((f) => ids.includes(f.ruleId)), e.file);
+      agreement.add(
+        `${e.tool}:${e.check}`,
+        e.expectViolation,
+        findings.some((f) => ids.includes(f.ruleId)),
+        e.file,
+      );
     }
     agreement.print("kubernetes");
     expect(agreement.rows().length).toBeGreaterThanOrEqual(40);

@@ -28,7 +28,9 @@ describe("secrets conformance (../shared/corpus/secrets.jsonl)", () => {
     }
     const precision = tp / (tp + fp);
     const recall = tp / (tp + fn);
-    console.log(`secrets: precision ${precision.toFixed(3)} recall ${recall.toFixed(3)} (n=${cases.length}: tp ${tp}, fp ${fp}, fn ${fn}, tn ${tn})`);
+    console.log(
+      `secrets: precision ${precision.toFixed(3)} recall ${recall.toFixed(3)} (n=${cases.length}: tp ${tp}, fp ${fp}, fn ${fn}, tn ${tn})`,
+    );
     expect(cases.length).toBeGreaterThan(4000);
     expect(precision).toBeGreaterThanOrEqual(0.98);
     expect(recall).toBeGreaterThanOrEqual(0.98);

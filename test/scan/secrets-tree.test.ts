@@ -8,10 +8,20 @@ import { AWS_KEY_ID, GITHUB_PAT, SLACK_BOT, SONAR_TOKEN, tree } from "./fixtures
 
 describe("secrets scan of a working tree", () => {
   it("finds tokens with their position and never prints the whole secret in any format", async () => {
-    const dir = tree({ "src/config.ts": `export const a = 1;\nconst slack = "${SLACK_BOT}";\n`, "ci.env": `SONAR_TOKEN=${SONAR_TOKEN}\n` });
+    const dir = tree({
+      "src/config.ts": `export const a = 1;\nconst slack = "${SLACK_BOT}";\n`,
+      "ci.env": `SONAR_TOKEN=${SONAR_TOKEN}\n`,
+    });
     const report = await scan({ path: dir, only: ["secrets"] });
     const slack = report.findings.find((f) => f.ruleId === "secrets/slack-bot-token");
-    expect(slack).toMatchObject({ file: "src/config.ts", line: 2, column: 16, endLine: 2, endColumn: 16 + SLACK_BOT.length, severity: "critical" });
+    expect(slack).toMatchObject({
+      file: "src/config.ts",
+      line: 2,
+      column: 16,
+      endLine: 2,
+      endColumn: 16 + SLACK_BOT.length,
+      severity: "critical",
+    });
     expect(report.findings.map((f) => f.ruleId)).toContain("secrets/sonarqube-token");
     for (const format of ["table", "json", "sarif", "gitlab"] as const) {
       const out = renderReport(report, format);
@@ -41,7 +51,12 @@ describe("secrets scan of a working tree", () => {
 
   it("accepts gantry:allow with a reason on the same or the previous line, and the policy switch turns it off", async () => {
     const dir = tree({
-      "a.ts": [`const x = "${GITHUB_PAT}"; // gantry:allow test fixture token`, `// gantry:allow documented example`, `const y = "${SLACK_BOT}";`, `const z = "${AWS_KEY_ID}"; // gantry:allow`].join("\n"),
+      "a.ts": [
+        `const x = "${GITHUB_PAT}"; // gantry:allow test fixture token`,
+        `// gantry:allow documented example`,
+        `const y = "${SLACK_BOT}";`,
+        `const z = "${AWS_KEY_ID}"; // gantry:allow`,
+      ].join("\n"),
     });
     const report = await scan({ path: dir, only: ["secrets"] });
     expect(report.suppressed.map((s) => [s.ruleId, s.reason])).toEqual([
@@ -60,7 +75,10 @@ describe("secrets scan of a working tree", () => {
     const first = await scan({ path: dir, only: ["secrets"] });
     const baseline = path.join(dir, "..", `${path.basename(dir)}.baseline.json`);
     writeBaseline(baseline, first.findings);
-    fs.writeFileSync(path.join(dir, "a.ts"), `// new header\n\n\nconst a = "${GITHUB_PAT}";\nconst b = "${SLACK_BOT}";\n`);
+    fs.writeFileSync(
+      path.join(dir, "a.ts"),
+      `// new header\n\n\nconst a = "${GITHUB_PAT}";\nconst b = "${SLACK_BOT}";\n`,
+    );
     const second = await scan({ path: dir, only: ["secrets"], baseline });
     expect(second.baselined).toBe(1);
     expect(second.findings.map((f) => [f.ruleId, f.line])).toEqual([["secrets/slack-bot-token", 5]]);
@@ -68,11 +86,20 @@ describe("secrets scan of a working tree", () => {
   });
 
   it("finds private keys across lines and URL passwords", async () => {
-    const body = Array.from({ length: 8 }, (_, i) => `${"MIIEpAIBAAKCAQEAq7".slice(0, 10)}${"Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe".repeat(2).slice(i, i + 54)}`).join("\n");
-    const dir = tree({ "id_rsa": `-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----\n`, "db.env": "DATABASE_URL=postgres://app:S3cr3tPassw0rdXy@db.internal:5432/prod\n" });
+    const body = Array.from(
+      { length: 8 },
+      (_, i) =>
+        `${"MIIEpAIBAAKCAQEAq7".slice(0, 10)}${"Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe".repeat(2).slice(i, i + 54)}`,
+    ).join("\n");
+    const dir = tree({
+      id_rsa: `-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----\n`,
+      "db.env": "DATABASE_URL=postgres://app:S3cr3tPassw0rdXy@db.internal:5432/prod\n",
+    });
     const report = await scan({ path: dir, only: ["secrets"] });
     const key = report.findings.find((f) => f.ruleId === "secrets/private-key");
     expect(key).toMatchObject({ file: "id_rsa", line: 1, endLine: 10 });
-    expect(report.findings.find((f) => f.ruleId === "secrets/url-credentials")?.redacted).not.toContain("S3cr3tPassw0rdXy");
+    expect(report.findings.find((f) => f.ruleId === "secrets/url-credentials")?.redacted).not.toContain(
+      "S3cr3tPassw0rdXy",
+    );
   });
 });

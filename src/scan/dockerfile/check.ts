@@ -18,7 +18,11 @@ export function checkDockerfile(text: string, file: string, opts: DockerCheckOpt
   const out: Finding[] = [];
   const seen = new Set<string>();
   for (const rule of DOCKER_RULES) {
-    const codes = [rule.id, rule.id.replace(/^dockerfile\//, ""), ...rule.equivalents.filter((e) => e.startsWith("hadolint:")).map((e) => e.slice(9))];
+    const codes = [
+      rule.id,
+      rule.id.replace(/^dockerfile\//, ""),
+      ...rule.equivalents.filter((e) => e.startsWith("hadolint:")).map((e) => e.slice(9)),
+    ];
     if (codes.some((c) => model.globalIgnored.has(c))) continue;
     for (const hit of rule.check(model)) {
       if (codes.some((c) => hit.at.ignored.has(c))) continue;

@@ -64,7 +64,17 @@ export function parseDockerfile(text: string): DockerfileModel {
     else ignoresAt.set(i, new Set(codes));
   });
   const model: DockerfileModel = { preamble: [], stages: [], all: [], globalIgnored, lines };
-  const preStage: Stage = { index: -1, from: undefined, image: "", tag: undefined, digest: undefined, alias: undefined, platform: undefined, parent: undefined, instrs: [] };
+  const preStage: Stage = {
+    index: -1,
+    from: undefined,
+    image: "",
+    tag: undefined,
+    digest: undefined,
+    alias: undefined,
+    platform: undefined,
+    parent: undefined,
+    instrs: [],
+  };
   let stage = preStage;
   for (const ins of df.getInstructions()) {
     const d = toInstr(ins, stage, lines, ignoresAt);
@@ -98,7 +108,9 @@ function newStage(from: DInstr, earlier: Stage[]): Stage {
   const colon = noDigest.indexOf(":", lastSlash + 1);
   const image = colon >= 0 ? noDigest.slice(0, colon) : noDigest;
   const tag = colon >= 0 ? noDigest.slice(colon + 1) : undefined;
-  const parent = earlier.find((s) => s.alias !== undefined && s.alias.toLowerCase() === ref.toLowerCase()) ?? (/^\d+$/.test(ref) ? earlier[Number(ref)] : undefined);
+  const parent =
+    earlier.find((s) => s.alias !== undefined && s.alias.toLowerCase() === ref.toLowerCase()) ??
+    (/^\d+$/.test(ref) ? earlier[Number(ref)] : undefined);
   return {
     index: earlier.length,
     from,
@@ -112,7 +124,12 @@ function newStage(from: DInstr, earlier: Stage[]): Stage {
   };
 }
 
-function toInstr(ins: Instruction, stage: Stage, lines: string[], ignoresAt: Map<number, Set<string>>): DInstr {
+function toInstr(
+  ins: Instruction,
+  stage: Stage,
+  lines: string[],
+  ignoresAt: Map<number, Set<string>>,
+): DInstr {
   const range = ins.getRange();
   let keyword = ins.getKeyword().toUpperCase();
   let args = ins.getArgumentsContent() ?? "";
@@ -125,7 +142,10 @@ function toInstr(ins: Instruction, stage: Stage, lines: string[], ignoresAt: Map
     args = m?.[2] ?? "";
   }
   // Flags come first (`COPY --from=x a b`); dockerfile-ast strips them from the content, so read them from the line.
-  const rawText = lines.slice(range.start.line, range.end.line + 1).join("\n").replace(/\\\r?\n/g, " ");
+  const rawText = lines
+    .slice(range.start.line, range.end.line + 1)
+    .join("\n")
+    .replace(/\\\r?\n/g, " ");
   const afterKeyword = rawText.replace(/^\s*(?:ONBUILD\s+)?\S+/i, "");
   const flagRe = /^\s+--([\w-]+)(?:=("[^"]*"|'[^']*'|\S*))?/;
   let rest = afterKeyword;
@@ -141,7 +161,7 @@ function toInstr(ins: Instruction, stage: Stage, lines: string[], ignoresAt: Map
   if (trimmed.startsWith("[")) {
     try {
       const parsed: unknown = JSON.parse(trimmed);
-      if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) json = parsed as string[];
+      if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) json = parsed;
     } catch {
       json = undefined;
     }

@@ -30,7 +30,11 @@ export function runs(model: DockerfileModel): DInstr[] {
 }
 
 /** Hits for each instruction `pred` accepts. */
-export function each(model: DockerfileModel, keyword: string | null, pred: (i: DInstr) => boolean | string): DockerHit[] {
+export function each(
+  model: DockerfileModel,
+  keyword: string | null,
+  pred: (i: DInstr) => boolean | string,
+): DockerHit[] {
   const out: DockerHit[] = [];
   for (const i of model.all) {
     if (keyword !== null && i.keyword !== keyword) continue;
@@ -47,6 +51,10 @@ export function mountsTarget(i: DInstr, ...targets: string[]): boolean {
     if (f.name !== "mount") return false;
     const t = /(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(f.value)?.[1];
     const type = /(?:^|,)type=([^,]+)/.exec(f.value)?.[1];
-    return (type === "cache" || type === "tmpfs") && t !== undefined && targets.some((x) => t.replace(/\/+$/, "") === x || t.startsWith(`${x}/`));
+    return (
+      (type === "cache" || type === "tmpfs") &&
+      t !== undefined &&
+      targets.some((x) => t.replace(/\/+$/, "") === x || t.startsWith(`${x}/`))
+    );
   });
 }

@@ -6,7 +6,12 @@ import { PACKAGE_RULES } from "./rules-packages.js";
 import { RUN_RULES } from "./rules-run.js";
 
 /** Every Dockerfile rule. */
-export const DOCKER_RULES: readonly DockerRule[] = [...IMAGE_RULES, ...INSTRUCTION_RULES, ...RUN_RULES, ...PACKAGE_RULES];
+export const DOCKER_RULES: readonly DockerRule[] = [
+  ...IMAGE_RULES,
+  ...INSTRUCTION_RULES,
+  ...RUN_RULES,
+  ...PACKAGE_RULES,
+];
 
 /** Checked outside the file: the build context. */
 export const DOCKERIGNORE_RULE: RuleMeta = {

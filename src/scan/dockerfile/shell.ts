@@ -123,7 +123,8 @@ export function operands(args: readonly string[], withValue: readonly string[] =
 export function hasFlag(args: readonly string[], ...flags: string[]): boolean {
   for (const a of args) {
     if (flags.includes(a) || flags.some((f) => f.startsWith("--") && a.startsWith(`${f}=`))) return true;
-    if (/^-[A-Za-z]{2,}$/.test(a)) for (const f of flags) if (/^-[A-Za-z]$/.test(f) && a.includes(f.slice(1))) return true;
+    if (/^-[A-Za-z]{2,}$/.test(a))
+      for (const f of flags) if (/^-[A-Za-z]$/.test(f) && a.includes(f.slice(1))) return true;
   }
   return false;
 }

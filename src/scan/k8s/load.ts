@@ -34,7 +34,12 @@ export function loadManifests(text: string, file: string): { objects: K8sObject[
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
       const pos = lines.linePos(e?.pos[0] ?? 0);
-      errors.push({ file, line: pos.line, column: pos.col, message: e?.message.split("\n")[0] ?? "invalid YAML" });
+      errors.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        message: e?.message.split("\n")[0] ?? "invalid YAML",
+      });
       continue;
     }
     const raw: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -62,7 +67,10 @@ export function loadManifests(text: string, file: string): { objects: K8sObject[
 }
 
 /** Line and column of a field (or its nearest existing parent); falls back to the document start. */
-export function locate(obj: K8sObject, path: readonly (string | number)[]): { line: number; column: number; endLine: number; endColumn: number } {
+export function locate(
+  obj: K8sObject,
+  path: readonly (string | number)[],
+): { line: number; column: number; endLine: number; endColumn: number } {
   for (let n = path.length; n >= 0; n--) {
     const node: unknown = obj.doc.getIn(path.slice(0, n), true);
     if (isNode(node) && node.range) {
@@ -72,6 +80,13 @@ export function locate(obj: K8sObject, path: readonly (string | number)[]): { li
     }
   }
   return { line: obj.line, column: 1, endLine: obj.line, endColumn: 1 };
+}
+
+/** A scalar field as text (objects as JSON), for messages and comparisons. */
+export function str(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return v === undefined || v === null ? "" : JSON.stringify(v);
 }
 
 /** Type guard for plain objects. */

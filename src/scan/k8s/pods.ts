@@ -39,7 +39,12 @@ export function podOf(obj: K8sObject): PodRef | undefined {
   const spec = get(tpl, "spec");
   if (!isObject(spec)) return undefined;
   const labels = get(tpl, "metadata", "labels");
-  return { obj, spec, path: [...base, "spec"], labels: isObject(labels) ? (labels as Record<string, string>) : {} };
+  return {
+    obj,
+    spec,
+    path: [...base, "spec"],
+    labels: isObject(labels) ? (labels as Record<string, string>) : {},
+  };
 }
 
 /** Containers (and optionally init containers) of a pod template. */
@@ -49,7 +54,14 @@ export function containersOf(pod: PodRef, withInit = false): ContainerRef[] {
     const list = pod.spec[key];
     if (!Array.isArray(list)) continue;
     list.forEach((c, i) => {
-      if (isObject(c)) out.push({ pod, container: c, path: [...pod.path, key, i], name: typeof c.name === "string" ? c.name : `#${i}`, init: key === "initContainers" });
+      if (isObject(c))
+        out.push({
+          pod,
+          container: c,
+          path: [...pod.path, key, i],
+          name: typeof c.name === "string" ? c.name : `#${i}`,
+          init: key === "initContainers",
+        });
     });
   }
   return out;

@@ -15,12 +15,23 @@ export interface K8sRule extends RuleMeta {
 }
 
 /** Builds a rule with the `k8s/` id prefix. */
-export function k8sRule(id: string, severity: RuleMeta["severity"], title: string, help: string, equivalents: string[], check: (objects: readonly K8sObject[]) => K8sHit[]): K8sRule {
+export function k8sRule(
+  id: string,
+  severity: RuleMeta["severity"],
+  title: string,
+  help: string,
+  equivalents: string[],
+  check: (objects: readonly K8sObject[]) => K8sHit[],
+): K8sRule {
   return { id: `k8s/${id}`, scanner: "kubernetes", severity, title, help, equivalents, check };
 }
 
 /** Runs `test` on every container of every workload; a string result is the message. */
-export function perContainer(objects: readonly K8sObject[], test: (c: ContainerRef) => false | string | { path: (string | number)[]; message: string }, withInit = false): K8sHit[] {
+export function perContainer(
+  objects: readonly K8sObject[],
+  test: (c: ContainerRef) => false | string | { path: (string | number)[]; message: string },
+  withInit = false,
+): K8sHit[] {
   const hits: K8sHit[] = [];
   for (const obj of objects) {
     const pod = podOf(obj);
@@ -36,7 +47,10 @@ export function perContainer(objects: readonly K8sObject[], test: (c: ContainerR
 }
 
 /** Runs `test` on every pod template. */
-export function perPod(objects: readonly K8sObject[], test: (p: PodRef) => false | string | { path: (string | number)[]; message: string }): K8sHit[] {
+export function perPod(
+  objects: readonly K8sObject[],
+  test: (p: PodRef) => false | string | { path: (string | number)[]; message: string },
+): K8sHit[] {
   const hits: K8sHit[] = [];
   for (const obj of objects) {
     const pod = podOf(obj);

@@ -5,4 +5,9 @@ import { WORKLOAD_RULES } from "./rules-workload.js";
 import { SCHEMA_RULE } from "./schema.js";
 
 /** Every Kubernetes rule (the schema rule's check runs separately, asynchronously). */
-export const K8S_RULES: readonly K8sRule[] = [SCHEMA_RULE, ...SECURITY_RULES, ...WORKLOAD_RULES, ...CLUSTER_RULES];
+export const K8S_RULES: readonly K8sRule[] = [
+  SCHEMA_RULE,
+  ...SECURITY_RULES,
+  ...WORKLOAD_RULES,
+  ...CLUSTER_RULES,
+];

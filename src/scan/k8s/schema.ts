@@ -31,7 +31,14 @@ interface AjvLikeError {
 }
 
 /** Validates built-in kinds against the Kubernetes OpenAPI schemas shipped in kubernetes-models. */
-export const SCHEMA_RULE: K8sRule = k8sRule("schema", "high", "Manifest does not match the Kubernetes schema", "Fix the field type or name; the API server would reject this object.", ["kube-linter:schema-validation"], () => []);
+export const SCHEMA_RULE: K8sRule = k8sRule(
+  "schema",
+  "high",
+  "Manifest does not match the Kubernetes schema",
+  "Fix the field type or name; the API server would reject this object.",
+  ["kube-linter:schema-validation"],
+  () => [],
+);
 
 /** Async because the schema for each kind is loaded on first use. */
 export async function checkSchemas(objects: readonly K8sObject[]): Promise<K8sHit[]> {
@@ -44,12 +51,19 @@ export async function checkSchemas(objects: readonly K8sObject[]): Promise<K8sHi
     } catch (err) {
       const errors = (err as { errors?: AjvLikeError[] }).errors ?? [];
       const first = errors[0];
-      const path = (first?.instancePath ?? "").split("/").filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+      const path = (first?.instancePath ?? "")
+        .split("/")
+        .filter(Boolean)
+        .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
       const detail = errors
         .slice(0, 3)
         .map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`)
         .join("; ");
-      hits.push({ obj, path, message: `${label(obj)}: ${detail || (err instanceof Error ? err.message : String(err))}` });
+      hits.push({
+        obj,
+        path,
+        message: `${label(obj)}: ${detail || (err instanceof Error ? err.message : String(err))}`,
+      });
     }
   }
   return hits;

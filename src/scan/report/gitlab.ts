@@ -2,14 +2,25 @@ import { randomUUID } from "node:crypto";
 import type { ScanReport } from "../scanner.js";
 import type { Level, RuleMeta } from "../types.js";
 
-const GITLAB_SEVERITY: Record<Level, string> = { critical: "Critical", high: "High", medium: "Medium", low: "Low", info: "Info" };
+const GITLAB_SEVERITY: Record<Level, string> = {
+  critical: "Critical",
+  high: "High",
+  medium: "Medium",
+  low: "Low",
+  info: "Info",
+};
 
 /**
  * GitLab's security report format (schema 15.x). Secrets use the `secret_detection` report type
  * that the merge request widget shows; Dockerfile and Kubernetes findings are reported as SAST
  * vulnerabilities in the same file, which GitLab accepts in `artifacts:reports:sast`.
  */
-export function toGitlab(report: ScanReport, rules: readonly RuleMeta[], version: string, started: Date): object {
+export function toGitlab(
+  report: ScanReport,
+  rules: readonly RuleMeta[],
+  version: string,
+  started: Date,
+): object {
   const onlySecrets = report.scanners.length === 1 && report.scanners[0] === "secrets";
   const time = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "");
   return {

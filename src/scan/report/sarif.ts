@@ -1,9 +1,21 @@
 import type { ScanReport } from "../scanner.js";
 import type { Finding, Level, RuleMeta } from "../types.js";
 
-const SARIF_LEVEL: Record<Level, "error" | "warning" | "note"> = { critical: "error", high: "error", medium: "warning", low: "note", info: "note" };
+const SARIF_LEVEL: Record<Level, "error" | "warning" | "note"> = {
+  critical: "error",
+  high: "error",
+  medium: "warning",
+  low: "note",
+  info: "note",
+};
 /** GitHub code scanning sorts security alerts by this (0–10). */
-const SECURITY_SEVERITY: Record<Level, string> = { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0", info: "1.0" };
+const SECURITY_SEVERITY: Record<Level, string> = {
+  critical: "9.5",
+  high: "8.0",
+  medium: "5.5",
+  low: "3.0",
+  info: "1.0",
+};
 
 /** Percent-encodes a relative path for a SARIF URI, keeping `/`. */
 function uri(file: string): string {
@@ -16,7 +28,9 @@ function uri(file: string): string {
  */
 export function toSarif(report: ScanReport, rules: readonly RuleMeta[], version: string): object {
   const used = [...new Set([...report.findings, ...report.suppressed].map((f) => f.ruleId))];
-  const ruleList = used.map((id) => rules.find((r) => r.id === id)).filter((r): r is RuleMeta => r !== undefined);
+  const ruleList = used
+    .map((id) => rules.find((r) => r.id === id))
+    .filter((r): r is RuleMeta => r !== undefined);
   const index = new Map(ruleList.map((r, i) => [r.id, i]));
   const result = (f: Finding, suppressedReason?: string): object => ({
     ruleId: f.ruleId,
@@ -27,13 +41,20 @@ export function toSarif(report: ScanReport, rules: readonly RuleMeta[], version:
       {
         physicalLocation: {
           artifactLocation: { uri: uri(f.file), uriBaseId: "%SRCROOT%" },
-          region: { startLine: Math.max(1, f.line), startColumn: Math.max(1, f.column), endLine: Math.max(1, f.endLine), endColumn: Math.max(1, f.endColumn) },
+          region: {
+            startLine: Math.max(1, f.line),
+            startColumn: Math.max(1, f.column),
+            endLine: Math.max(1, f.endLine),
+            endColumn: Math.max(1, f.endColumn),
+          },
         },
       },
     ],
     partialFingerprints: { "gantryFingerprint/v1": f.fingerprint },
     ...(f.commit ? { properties: { commit: f.commit } } : {}),
-    ...(suppressedReason !== undefined ? { suppressions: [{ kind: "inSource", justification: suppressedReason }] } : {}),
+    ...(suppressedReason !== undefined
+      ? { suppressions: [{ kind: "inSource", justification: suppressedReason }] }
+      : {}),
   });
   return {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
@@ -47,7 +68,9 @@ export function toSarif(report: ScanReport, rules: readonly RuleMeta[], version:
             semanticVersion: version,
             rules: ruleList.map((r) => ({
               id: r.id,
-              name: r.id.replace(/^[a-z0-9]+\//, "").replace(/(?:^|-)(\w)/g, (_m, c: string) => c.toUpperCase()),
+              name: r.id
+                .replace(/^[a-z0-9]+\//, "")
+                .replace(/(?:^|-)(\w)/g, (_m, c: string) => c.toUpperCase()),
               shortDescription: { text: r.title },
               fullDescription: { text: r.title },
               help: { text: r.help, markdown: r.help },
@@ -62,8 +85,13 @@ export function toSarif(report: ScanReport, rules: readonly RuleMeta[], version:
             })),
           },
         },
-        originalUriBaseIds: { "%SRCROOT%": { uri: `file://${report.root.endsWith("/") ? report.root : `${report.root}/`}` } },
-        results: [...report.findings.map((f) => result(f)), ...report.suppressed.map((f) => result(f, f.reason))],
+        originalUriBaseIds: {
+          "%SRCROOT%": { uri: `file://${report.root.endsWith("/") ? report.root : `${report.root}/`}` },
+        },
+        results: [
+          ...report.findings.map((f) => result(f)),
+          ...report.suppressed.map((f) => result(f, f.reason)),
+        ],
         properties: { stats: report.stats },
       },
     ],

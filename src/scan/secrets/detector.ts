@@ -50,7 +50,11 @@ export function detectSecrets(text: string, compiled: CompiledRules): RawSecret[
  * Finds secrets in file bytes. Offsets are byte offsets: the text is decoded as latin1 (one
  * char per byte), and only when a keyword occurs at all.
  */
-export function detectSecretsInBuffer(buf: Uint8Array, compiled: CompiledRules, decoded?: string): RawSecret[] {
+export function detectSecretsInBuffer(
+  buf: Uint8Array,
+  compiled: CompiledRules,
+  decoded?: string,
+): RawSecret[] {
   const lines = new Map<number, Set<SecretRule>>();
   let lastLine = -1;
   let lastSet: Set<SecretRule> | undefined;
@@ -69,7 +73,10 @@ export function detectSecretsInBuffer(buf: Uint8Array, compiled: CompiledRules, 
   const found: RawSecret[] = [];
   const taken = new Set<number>();
   for (const [lineStart, ruleSet] of lines) {
-    const rules = ruleSet.size > 1 ? [...ruleSet].sort((a, b) => (compiled.rank.get(a) ?? 0) - (compiled.rank.get(b) ?? 0)) : ruleSet;
+    const rules =
+      ruleSet.size > 1
+        ? [...ruleSet].sort((a, b) => (compiled.rank.get(a) ?? 0) - (compiled.rank.get(b) ?? 0))
+        : ruleSet;
     let lineEnd = text.indexOf("\n", lineStart);
     if (lineEnd === -1) lineEnd = text.length;
     // Include the next line: XML and YAML often put the value under its key.
@@ -80,7 +87,15 @@ export function detectSecretsInBuffer(buf: Uint8Array, compiled: CompiledRules, 
         const before = text.lastIndexOf("\n---", lineStart);
         const from = Math.max(before === -1 ? 0 : before + 1, lineStart - WINDOW);
         const after = text.indexOf("\n---", lineStart);
-        runRule(rule, text, from, after === -1 ? Math.min(text.length, lineStart + WINDOW) : after, lineEnd, found, taken);
+        runRule(
+          rule,
+          text,
+          from,
+          after === -1 ? Math.min(text.length, lineStart + WINDOW) : after,
+          lineEnd,
+          found,
+          taken,
+        );
         continue;
       }
       const end = rule.multiline ? Math.min(text.length, lineStart + WINDOW) : nextEnd;
@@ -90,7 +105,15 @@ export function detectSecretsInBuffer(buf: Uint8Array, compiled: CompiledRules, 
   return found.sort((a, b) => a.start - b.start);
 }
 
-function runRule(rule: SecretRule, text: string, from: number, to: number, mustStartBefore: number, out: RawSecret[], taken: Set<number>): void {
+function runRule(
+  rule: SecretRule,
+  text: string,
+  from: number,
+  to: number,
+  mustStartBefore: number,
+  out: RawSecret[],
+  taken: Set<number>,
+): void {
   const re = rule.pattern;
   const window = from === 0 && to === text.length ? text : text.slice(from, to);
   re.lastIndex = 0;
@@ -113,7 +136,13 @@ function runRule(rule: SecretRule, text: string, from: number, to: number, mustS
   }
 }
 
-function accept(rule: SecretRule, secret: string, key: string | undefined, window: string, at: number): boolean {
+function accept(
+  rule: SecretRule,
+  secret: string,
+  key: string | undefined,
+  window: string,
+  at: number,
+): boolean {
   if (rule.minEntropy !== undefined && rule.minEntropy > 0 && entropy(secret) < rule.minEntropy) return false;
   if (rule.minEntropy !== 0 && looksLikePlaceholder(secret)) return false;
   if (rule.reject?.(secret, window.slice(Math.max(0, at - 200), at + 200))) return false;
@@ -134,6 +163,6 @@ function hasNewline(buf: Uint8Array, from: number, to: number): boolean {
 /** The identifier characters (`[\w.-]`, at most 40) that end just before `at`. */
 function identifierBefore(text: string, at: number): string {
   let i = at;
-  while (i > 0 && at - i < 40 && /[\w.\-]/.test(text[i - 1] as string)) i--;
+  while (i > 0 && at - i < 40 && /[\w.-]/.test(text[i - 1] as string)) i--;
   return text.slice(i, at);
 }

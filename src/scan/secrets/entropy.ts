@@ -11,7 +11,7 @@ export function entropy(s: string): number {
   return h;
 }
 
-const PLACEHOLDER = /x{5,}|\*{4,}|\.{3}|placeholder|your[_\-]|<[a-z_\- ]+>|\$\{|\{\{|redacted|0{12,}/i;
+const PLACEHOLDER = /x{5,}|\*{4,}|\.{3}|placeholder|your[_-]|<[a-z_\- ]+>|\$\{|\{\{|redacted|0{12,}/i;
 
 /** True for values that are obviously not real: `xxxx`, `<your-token>`, `${VAR}`. */
 export function looksLikePlaceholder(secret: string): boolean {

@@ -59,7 +59,7 @@ export class KeywordAutomaton {
     while (queue.length > 0) {
       const s = queue.shift() as number;
       const f = fail[s] as number;
-      if (out[f]) out[s] = [...(out[s] ?? []), ...(out[f] as number[])];
+      if (out[f]) out[s] = [...(out[s] ?? []), ...out[f]];
       const row = edges[s] as Int32Array;
       for (let c = 0; c < this.width; c++) {
         const t = row[c] as number;
@@ -75,13 +75,16 @@ export class KeywordAutomaton {
     // "has output" with one comparison instead of a memory load. Targets are stored
     // pre-multiplied by the row width, saving a multiply per byte.
     const n = out.length;
-    const order = [...Array(n).keys()].sort((a, b) => Number(out[a] !== undefined) - Number(out[b] !== undefined) || a - b);
+    const order = [...Array(n).keys()].sort(
+      (a, b) => Number(out[a] !== undefined) - Number(out[b] !== undefined) || a - b,
+    );
     const newId = new Int32Array(n);
     order.forEach((old, i) => (newId[old] = i));
     const w = this.width;
     const packed = new Int32Array(n * w);
     for (let old = 0; old < n; old++)
-      for (let c = 0; c < w; c++) packed[(newId[old] as number) * w + c] = (newId[delta[old * w + c] as number] as number) * w;
+      for (let c = 0; c < w; c++)
+        packed[(newId[old] as number) * w + c] = (newId[delta[old * w + c] as number] as number) * w;
     this.delta = packed;
     this.outputs = order.map((old) => out[old] ?? []);
     const firstFinal = order.findIndex((old) => out[old] !== undefined);

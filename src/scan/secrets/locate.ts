@@ -15,7 +15,12 @@ const ALLOW = /gantry:allow(?:[ \t]+([^\r\n]*\S))?/;
  * Turns raw matches in `text` into located, redacted findings. Lines are 1-based; columns are
  * 1-based and `endColumn` exclusive. `lineOffset` shifts lines (for diff hunks).
  */
-export function locateSecrets(text: string, raws: readonly RawSecret[], file: string, lineMap?: readonly number[]): SecretFinding[] {
+export function locateSecrets(
+  text: string,
+  raws: readonly RawSecret[],
+  file: string,
+  lineMap?: readonly number[],
+): SecretFinding[] {
   const out: SecretFinding[] = [];
   let line = 1;
   let lineStart = 0;

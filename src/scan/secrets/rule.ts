@@ -38,13 +38,20 @@ const VALUE_END = String.raw`(?=[\s'"\x60;,)<>\]\\}|&]|$)`;
  * Builds a regex for "a key mentioning one of `keys`, an assignment, then a value of shape
  * `value`": `etsyToken = "…"`, `ETSY_TOKEN: …`, `<EtsyToken>…`, `setProperty("ETSY", "…")`.
  */
-export function assigned(keys: string, value: string, opts: { flags?: string; strict?: boolean } = {}): RegExp {
+export function assigned(
+  keys: string,
+  value: string,
+  opts: { flags?: string; strict?: boolean } = {},
+): RegExp {
   // Strict (generic rules): the key starts an identifier, an operator is required and the value
   // is on the same line. Loose (provider rules): also `KEY value` and a value on the next line.
   const strict = opts.strict === true;
   const start = strict ? String.raw`(?<![\w.\-])[\w.\-]{0,40}?` : "";
   const assign = String.raw`[ \t'"\x60\])>]{0,4}(?:${ASSIGN_OPS}${strict ? "" : String.raw`|[ \t]+`})[ \t'"\x60=]{0,6}${strict ? "" : String.raw`(?:\r?\n[ \t]*)?`}`;
-  return new RegExp(String.raw`${start}(?:${keys})${KEY_TAIL}${assign}(?<s>${value})${VALUE_END}`, opts.flags ?? "gi");
+  return new RegExp(
+    String.raw`${start}(?:${keys})${KEY_TAIL}${assign}(?<s>${value})${VALUE_END}`,
+    opts.flags ?? "gi",
+  );
 }
 
 /** A token that carries its own prefix: matched on word boundaries, anywhere. */

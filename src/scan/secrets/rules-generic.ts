@@ -3,10 +3,12 @@ import { assigned, prefixed, type SecretRule } from "./rule.js";
 const SECRET_KEYS = String.raw`secret|token|creds|passw(?:or)?d|passwd|pwd|passphrase|api[_.\-]?key|access[_.\-]?key|auth[_.\-]?key|credential|private[_.\-]?key|client[_.\-]?secret`;
 
 /** Key names that contain a secret word but hold no secret. */
-const HARMLESS_KEY = /(?:^|[_.\-])?(?:id|ids|name|names|file|filename|path|dir|url|uri|endpoint|type|length|len|size|count|hash|format|field|prefix|suffix|header|enabled|required|policy|pattern|regex|expiry|expires|ttl|timeout|version|store|storage|provider|manager|vault|ref|key_?vault|selector|label)$|keyvault|csrf|xsrf|public|pubkey|nonce|bucket|keyframe|keystore|keytab|keymesh|keyword|keypress|keychars|keystr|tokenizer|page_?token|next_?token|sequencekey|sortkey|primarykey|foreignkey/i;
+const HARMLESS_KEY =
+  /(?:^|[_.-])?(?:id|ids|name|names|file|filename|path|dir|url|uri|endpoint|type|length|len|size|count|hash|format|field|prefix|suffix|header|enabled|required|policy|pattern|regex|expiry|expires|ttl|timeout|version|store|storage|provider|manager|vault|ref|key_?vault|selector|label)$|keyvault|csrf|xsrf|public|pubkey|nonce|bucket|keyframe|keystore|keytab|keymesh|keyword|keypress|keychars|keystr|tokenizer|page_?token|next_?token|sequencekey|sortkey|primarykey|foreignkey/i;
 
 /** Values that are references, not literals: `${X}`, `$X`, `{{ x }}`, `os.getenv(...)`, `var.x`. */
-const REFERENCE = /^(?:\$|%|\{\{|<|env\.|var\.|process\.env|os\.|ENV\[|secrets\.|vars\.|self\.|this\.|config\.|settings\.|props\.|args\.|params\.|request\.)/i;
+const REFERENCE =
+  /^(?:\$|%|\{\{|<|env\.|var\.|process\.env|os\.|ENV\[|secrets\.|vars\.|self\.|this\.|config\.|settings\.|props\.|args\.|params\.|request\.)/i;
 
 const DOTTED_IDENT = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
 
@@ -19,7 +21,8 @@ export const GENERIC_RULES: SecretRule[] = [
     severity: "critical",
     keywords: ["private key"],
     multiline: true,
-    pattern: /(?<s>-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{40,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)/g,
+    pattern:
+      /(?<s>-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{40,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----)/g,
     equivalents: ["gitleaks:private-key", "secretlint:privatekey"],
     reject: (s) => {
       const body = s.replace(/^-----BEGIN[^\n]*?-----|-----END[\s\S]*$/g, "");
@@ -32,7 +35,8 @@ export const GENERIC_RULES: SecretRule[] = [
     title: "Private key (escaped in a string)",
     severity: "critical",
     keywords: ["private key"],
-    pattern: /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY-----(?<s>(?:\\n|[A-Za-z0-9+/=]){64,}?)(?:\\n)?-----END/g,
+    pattern:
+      /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY-----(?<s>(?:\\n|[A-Za-z0-9+/=]){64,}?)(?:\\n)?-----END/g,
     equivalents: ["gitleaks:private-key", "secretlint:gcp"],
   },
   {
@@ -41,7 +45,9 @@ export const GENERIC_RULES: SecretRule[] = [
     title: "JSON Web Token",
     severity: "medium",
     keywords: ["eyj"],
-    pattern: prefixed(String.raw`ey[JI][A-Za-z0-9_\-]{15,}\.ey[A-Za-z0-9_\-/\\+]{15,}\.(?:[A-Za-z0-9_\-/\\+]{10,}={0,2})?`),
+    pattern: prefixed(
+      String.raw`ey[JI][A-Za-z0-9_\-]{15,}\.ey[A-Za-z0-9_\-/\\+]{15,}\.(?:[A-Za-z0-9_\-/\\+]{10,}={0,2})?`,
+    ),
     minEntropy: 3,
     equivalents: ["gitleaks:jwt"],
   },
@@ -62,10 +68,18 @@ export const GENERIC_RULES: SecretRule[] = [
     title: "Password in a URL (database, broker, git or HTTP)",
     severity: "high",
     keywords: ["://"],
-    pattern: /(?<![\w+.-])[a-z][a-z0-9+.-]{1,30}:\/\/[^\s:@/'"`<>]{1,128}:(?<s>[^\s@/'"`<>]{3,256})@(?:[\w-]+\.)*[\w-]+/gi,
+    pattern:
+      /(?<![\w+.-])[a-z][a-z0-9+.-]{1,30}:\/\/[^\s:@/'"`<>]{1,128}:(?<s>[^\s@/'"`<>]{3,256})@(?:[\w-]+\.)*[\w-]+/gi,
     minEntropy: 1.5,
-    equivalents: ["secretlint:basicauth", "secretlint:database-connection-string", "gitleaks:sidekiq-sensitive-url"],
-    reject: (s) => /^(?:\*+|x+|\.+|password|passwd|pwd|secret|changeme|token|\[?password\]?|<[^>]*>|\$\{?\w*\}?|\{\{.*|%\w+%?|\{[^}]*\})$/i.test(s) || /^\$|\{\{|\$\{|^\[|^<|^:|^\(/.test(s),
+    equivalents: [
+      "secretlint:basicauth",
+      "secretlint:database-connection-string",
+      "gitleaks:sidekiq-sensitive-url",
+    ],
+    reject: (s) =>
+      /^(?:\*+|x+|\.+|password|passwd|pwd|secret|changeme|token|\[?password\]?|<[^>]*>|\$\{?\w*\}?|\{\{.*|%\w+%?|\{[^}]*\})$/i.test(
+        s,
+      ) || /^\$|\{\{|\$\{|^\[|^<|^:|^\(/.test(s),
   },
   {
     id: "curl-auth-user",
@@ -74,10 +88,11 @@ export const GENERIC_RULES: SecretRule[] = [
     severity: "high",
     keywords: ["curl"],
     multiline: true,
-    pattern: /\bcurl\b(?:[^\n]|\\\r?\n)*?\s(?:-u|--user)\s*['"]?(?<u>[^\s:'"$]{1,100}):['"]?(?<s>[^\s'"$][^\s'"]{2,100})['"]?(?=\s|$)/g,
+    pattern:
+      /\bcurl\b(?:[^\n]|\\\r?\n)*?\s(?:-u|--user)\s*['"]?(?<u>[^\s:'"$]{1,100}):['"]?(?<s>[^\s'"$][^\s'"]{2,100})['"]?(?=\s|$)/g,
     minEntropy: 2.5,
     equivalents: ["gitleaks:curl-auth-user"],
-    reject: (s) => /^(?:\[?pass(?:word)?\]?|token|secret|changeme|x+|\*+)$/i.test(s) || /[{}<>\[\]]/.test(s),
+    reject: (s) => /^(?:\[?pass(?:word)?\]?|token|secret|changeme|x+|\*+)$/i.test(s) || /[{}<>[\]]/.test(s),
   },
   {
     id: "curl-auth-header",
@@ -86,7 +101,8 @@ export const GENERIC_RULES: SecretRule[] = [
     severity: "high",
     keywords: ["curl"],
     multiline: true,
-    pattern: /\bcurl\b[\s\S]{0,600}?(?:-H|--header)\s*['"](?:Authorization|X-API-Key|apikey|api-key|X-Auth-Token):\s*(?:(?:Bearer|Token|Basic)\s+)?(?<s>[\w\-.=+/~]{16,})['"]/gi,
+    pattern:
+      /\bcurl\b[\s\S]{0,600}?(?:-H|--header)\s*['"](?:Authorization|X-API-Key|apikey|api-key|X-Auth-Token):\s*(?:(?:Bearer|Token|Basic)\s+)?(?<s>[\w\-.=+/~]{16,})['"]/gi,
     minEntropy: 3,
     equivalents: ["gitleaks:curl-auth-header"],
     reject: (s) => /^ey[\w-]+\.ey[\w-]+\.[\w-]+$/.test(s) && s.length < 130,
@@ -99,7 +115,8 @@ export const GENERIC_RULES: SecretRule[] = [
     keywords: ["kind: secret", "kind: 'secret'", 'kind: "secret"', "kind:secret"],
     multiline: true,
     document: true,
-    pattern: /(?:^|\n)[ \t]*(?:data|stringData):[ \t]*\r?\n[ \t]+['"]?[\w.\-]+['"]?:[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?<s>[^\s'"{][^\s]{2,}|'[^'\s{]{3,}'|"[^"\s{]{3,}")/g,
+    pattern:
+      /(?:^|\n)[ \t]*(?:data|stringData):[ \t]*\r?\n[ \t]+['"]?[\w.-]+['"]?:[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?(?<s>[^\s'"{][^\s]{2,}|'[^'\s{]{3,}'|"[^"\s{]{3,}")/g,
     equivalents: ["gitleaks:kubernetes-secret-yaml", "secretlint:no-k8s-kind-secret"],
   },
   {
@@ -128,7 +145,11 @@ export const GENERIC_RULES: SecretRule[] = [
     title: "Hard-coded password",
     severity: "high",
     keywords: ["passw", "pwd"],
-    pattern: assigned(String.raw`passw(?:or)?d|passwd|pwd|passphrase`, String.raw`[^\s'"\x60;,<>(){}\[\]]{6,128}`, { strict: true }),
+    pattern: assigned(
+      String.raw`passw(?:or)?d|passwd|pwd|passphrase`,
+      String.raw`[^\s'"\x60;,<>(){}\[\]]{6,128}`,
+      { strict: true },
+    ),
     minEntropy: 2,
     equivalents: ["gitleaks:generic-api-key", "secretlint:pattern", "gitleaks:hashicorp-tf-password"],
   },
@@ -137,7 +158,19 @@ export const GENERIC_RULES: SecretRule[] = [
     provider: "Generic",
     title: "Hard-coded secret or API key (high-entropy value assigned to a secret-looking name)",
     severity: "medium",
-    keywords: ["secret", "token", "api_key", "apikey", "api-key", "access_key", "accesskey", "auth", "credential", "private_key", "key"],
+    keywords: [
+      "secret",
+      "token",
+      "api_key",
+      "apikey",
+      "api-key",
+      "access_key",
+      "accesskey",
+      "auth",
+      "credential",
+      "private_key",
+      "key",
+    ],
     pattern: new RegExp(
       String.raw`(?<k>(?:${SECRET_KEYS}|key)[\w.\-]{0,20}?)(?:[ \t]+(?:string|String|str))?(?:[ \t'"\x60\])>]{0,4}(?:=|:|=>|\?=|\.=|:{1,3}=|\|\|?=?|>)|['"\x60][ \t]*,)[ \t'"\x60=]{0,6}(?:\r?\n[ \t]*)?(?<s>[\w\-+/=.~!@#%^&*]{10,256})(?=[\s'"\x60;,)<>\]\\}|&]|$)`,
       "gi",
@@ -150,15 +183,22 @@ export const GENERIC_RULES: SecretRule[] = [
 /** Shared post-filters for the two generic assignment rules (name and value heuristics). */
 export function rejectGeneric(ruleId: string, key: string | undefined, secret: string): boolean {
   if (REFERENCE.test(secret) || DOTTED_IDENT.test(secret)) return true;
-  if (/^[\w.\-]+=$/.test(secret) || (key !== undefined && secret.toLowerCase() === key.toLowerCase())) return true;
-  if (/^(?:true|false|null|none|nil|undefined|required|optional|string|number|changeme|password|secret|redacted|hidden)$/i.test(secret)) return true;
+  if (/^[\w.-]+=$/.test(secret) || (key !== undefined && secret.toLowerCase() === key.toLowerCase()))
+    return true;
+  if (
+    /^(?:true|false|null|none|nil|undefined|required|optional|string|number|changeme|password|secret|redacted|hidden)$/i.test(
+      secret,
+    )
+  )
+    return true;
   if (ruleId === "generic-api-key") {
     if (/=[^=]/.test(secret)) return true;
     if (key !== undefined && HARMLESS_KEY.test(key.replace(/["'\s]/g, ""))) return true;
     if (!/\d/.test(secret) && !/[A-Z].*[a-z]|[a-z].*[A-Z]/.test(secret)) return true;
     if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(secret)) return true;
-    if (/^[a-z]+(?:[A-Z][a-z]+)+\d*$/.test(secret) || /^[A-Z][a-z]+(?:[A-Z][a-z]+)+\d*$/.test(secret)) return true;
-    if (/^[\w.\-]+\.(?:pem|p12|pfx|key|crt|cer|json|ya?ml|txt|keytab|jks)$/i.test(secret)) return true;
+    if (/^[a-z]+(?:[A-Z][a-z]+)+\d*$/.test(secret) || /^[A-Z][a-z]+(?:[A-Z][a-z]+)+\d*$/.test(secret))
+      return true;
+    if (/^[\w.-]+\.(?:pem|p12|pfx|key|crt|cer|json|ya?ml|txt|keytab|jks)$/i.test(secret)) return true;
     if (/^\d+(?:\.\d+)*$/.test(secret) || /\d+\.\d+(?:\.\d+)?$/.test(secret)) return true;
     if (/^[A-Za-z][a-z]+(?:_[A-Za-z][A-Za-z0-9]*)+$/.test(secret)) return true;
     if (/abcdefghij|1234567890|0123456789/i.test(secret)) return true;

@@ -22,20 +22,38 @@ const PARALLEL_THRESHOLD = 4 * 1024 * 1024;
  * Scans files for secrets. Large sets are split over worker threads (one per core, at most 4),
  * each with its own compiled rules; small sets run inline.
  */
-export async function scanFilesForSecrets(files: readonly ScanFile[], opts: { workers?: number } = {}): Promise<SecretFilesResult> {
+export async function scanFilesForSecrets(
+  files: readonly ScanFile[],
+  opts: { workers?: number } = {},
+): Promise<SecretFilesResult> {
   const total = files.reduce((a, f) => a + f.size, 0);
-  const wanted = opts.workers ?? Number(process.env.GANTRY_SCAN_WORKERS ?? Math.min(4, os.availableParallelism()));
+  const wanted =
+    opts.workers ?? Number(process.env.GANTRY_SCAN_WORKERS ?? Math.min(4, os.availableParallelism()));
   // Workers load compiled JS; when running from TypeScript sources (tests, tsx) scan inline.
-  if (wanted <= 1 || total < PARALLEL_THRESHOLD || files.length < 2 || import.meta.url.endsWith(".ts")) return scanInline(files);
+  if (wanted <= 1 || total < PARALLEL_THRESHOLD || files.length < 2 || import.meta.url.endsWith(".ts"))
+    return scanInline(files);
   // Greedy split by size so the workers finish together.
-  const parts: { files: ScanFile[]; bytes: number }[] = Array.from({ length: wanted }, () => ({ files: [], bytes: 0 }));
+  const parts: { files: ScanFile[]; bytes: number }[] = Array.from({ length: wanted }, () => ({
+    files: [],
+    bytes: 0,
+  }));
   for (const f of [...files].sort((a, b) => b.size - a.size)) {
     const p = parts.reduce((m, x) => (x.bytes < m.bytes ? x : m));
     p.files.push(f);
     p.bytes += f.size;
   }
-  const outputs = await Promise.all(parts.filter((p) => p.files.length > 0).map((p) => runWorker({ files: p.files.map((f) => ({ abs: f.abs, rel: f.rel })) })));
-  const result: SecretFilesResult = { findings: [], scannedFiles: 0, scannedBytes: 0, binary: 0, unreadable: 0 };
+  const outputs = await Promise.all(
+    parts
+      .filter((p) => p.files.length > 0)
+      .map((p) => runWorker({ files: p.files.map((f) => ({ abs: f.abs, rel: f.rel })) })),
+  );
+  const result: SecretFilesResult = {
+    findings: [],
+    scannedFiles: 0,
+    scannedBytes: 0,
+    binary: 0,
+    unreadable: 0,
+  };
   for (const o of outputs) {
     result.findings.push(...o.findings);
     result.scannedBytes += o.bytes;
@@ -47,7 +65,13 @@ export async function scanFilesForSecrets(files: readonly ScanFile[], opts: { wo
 }
 
 function scanInline(files: readonly ScanFile[]): SecretFilesResult {
-  const result: SecretFilesResult = { findings: [], scannedFiles: 0, scannedBytes: 0, binary: 0, unreadable: 0 };
+  const result: SecretFilesResult = {
+    findings: [],
+    scannedFiles: 0,
+    scannedBytes: 0,
+    binary: 0,
+    unreadable: 0,
+  };
   for (const f of files) {
     let buf: Buffer;
     try {
