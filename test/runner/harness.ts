@@ -32,8 +32,8 @@ export function gantry(args: string[], env: Record<string, string> = {}): Proc {
     partial = lines.pop() ?? "";
     out.push(...lines);
   };
-  proc.stdout!.on("data", take);
-  proc.stderr!.on("data", take);
+  proc.stdout.on("data", take);
+  proc.stderr.on("data", take);
   const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
   return {
     proc,
@@ -116,6 +116,7 @@ export async function startServerProc(o: {
 
 /** JSON API calls with a token; throws on non-2xx. */
 export function api(url: string, token: string) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read JSON answers freely
   return async <T = any>(method: string, p: string, body?: unknown): Promise<T> => {
     const res = await fetch(url + p, {
       method,
