@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -6,6 +7,7 @@ import { parseExpression } from "../../../src/pipeline/expression.js";
 import { compileJenkinsfileDetailed, parseGroovy } from "../../../src/pipeline/jenkins/index.js";
 import { context, corpusDir } from "./helpers.js";
 
+const projectDir = mkdtempSync(path.join(tmpdir(), "gantry-fuzz-"));
 const samples = readdirSync(corpusDir)
   .filter((f) => /\.(groovy|Jenkinsfile)$/.test(f))
   .map((f) => readFileSync(path.join(corpusDir, f), "utf8"));
@@ -43,7 +45,7 @@ describe("fuzz: the Jenkinsfile parser and compiler only ever return diagnostics
       fc.asyncProperty(groovyish, async (text) => {
         const parsed = parseGroovy(text, "Jenkinsfile");
         expect(parsed.diagnostics.every(wellFormed)).toBe(true);
-        const r = await compileJenkinsfileDetailed(context(text));
+        const r = await compileJenkinsfileDetailed(context(text, { projectDir }));
         expect(r.diagnostics.every(wellFormed)).toBe(true);
         expect(() => JSON.stringify(r.plan)).not.toThrow();
       }),
@@ -62,7 +64,7 @@ describe("fuzz: the Jenkinsfile parser and compiler only ever return diagnostics
           const s = samples[i]!;
           const a = start % (s.length + 1);
           const mutated = dup ? s.slice(0, a + len) + s.slice(a) : s.slice(0, a) + s.slice(a + len);
-          const r = await compileJenkinsfileDetailed(context(mutated));
+          const r = await compileJenkinsfileDetailed(context(mutated, { projectDir }));
           expect(r.diagnostics.every(wellFormed)).toBe(true);
         },
       ),
