@@ -74,7 +74,8 @@ export function parseRunArgs(args: string | undefined, vars: Record<string, stri
       name = word.slice(0, 2);
       value = word.slice(2);
     }
-    if (IGNORED_FLAGS.has(name)) continue;
+    // Harmless flags, alone or combined (`-it`, `-itd`).
+    if (IGNORED_FLAGS.has(name) || /^-[itd]+$/.test(word)) continue;
     const key = OPTIONS[name];
     if (!key) {
       throw new ExecutorError(
