@@ -105,6 +105,32 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
     expect(r.out).toBe("hi from a service\n");
   });
 
+  it("warns about a service that never answers, and cancelling while waiting for it leaves nothing", async () => {
+    // The web image exposes 8080, but this command never listens on it.
+    const mute: ServiceSpec = { name: WEB_IMAGE, alias: ["mute"], command: ["sleep", "100"], variables: {} };
+    const j = await job({ services: [mute] });
+    const quick = new DockerExecutor({ docker, serviceWaitMs: 600, warmNetwork: false });
+    const s = await prepare(j, quick);
+    expect(
+      j.logs.some((l) =>
+        l.startsWith(`WARNING: service ${WEB_IMAGE} (mute) did not answer on port 8080 within 1s`),
+      ),
+    ).toBe(true);
+    await s.cleanup();
+
+    const j2 = await job({ services: [mute] });
+    const ac = new AbortController();
+    const t0 = Date.now();
+    setTimeout(() => ac.abort(), 800);
+    const err = await new DockerExecutor({ docker, warmNetwork: false })
+      .prepare(j2, ac.signal)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExecutorError);
+    expect((err as Error).message).toMatch(/cancelled/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await dockerLeftovers(docker, j2.runId)).toEqual([]);
+  });
+
   it("fails with a clear error naming the image and the pull policy, leaving nothing behind", async () => {
     const j = await job({ image: { name: "gantry-test/does-not-exist:1", pullPolicy: ["never"] } });
     const err = await new DockerExecutor({ docker })
