@@ -77,6 +77,7 @@ for (let i = 0; i < 3; i++) {
   await once(dock, dockerSpec, -1);
   await once(cold, dockerSpec, -1);
 }
+const loadBefore = os.loadavg()[0]!;
 const s: Sample[] = [];
 const d: Sample[] = [];
 const c: Sample[] = [];
@@ -85,6 +86,7 @@ for (let i = 0; i < runs; i++) {
   d.push(await once(dock, dockerSpec, i));
   c.push(await once(cold, dockerSpec, i));
 }
+const loadAfter = os.loadavg()[0]!;
 await dock.dispose();
 await cold.dispose();
 
@@ -120,7 +122,8 @@ const md = `# Docker executor overhead per job
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} (\`nproc\` = ${os.availableParallelism()}),
 Docker Engine ${engine}, image \`${IMAGE}\` (busybox, local), ${runs} jobs per executor run
-alternately after 3 warm-up jobs each. A job is \`prepare → exec "echo ready" → cleanup\`, timed
+alternately after 3 warm-up jobs each; 1-minute load average ${loadBefore.toFixed(1)} before and
+${loadAfter.toFixed(1)} after (the machine is shared: other work running at the same time moves these numbers). A job is \`prepare → exec "echo ready" → cleanup\`, timed
 in process through the \`Executor\` interface (the engine's own per-job work is the same for both).
 
 | measure (median; p90) | shell | docker (default) | docker (no warm netns, awaited removal) |

@@ -118,7 +118,7 @@ export function executorConformance(opts: ConformanceOptions): void {
     }
 
     /** Polls until `check` passes or `ms` elapse: killed processes take a moment to be reaped. */
-    async function eventually(check: () => Promise<boolean>, ms = 5_000): Promise<boolean> {
+    async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline) {
         if (await check()) return true;
