@@ -57,4 +57,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A closed pipe (`gantry run | head`) must not crash a running pipeline: its logs still go
+// to .gantry/runs/; further terminal output is dropped.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+
 process.exitCode = await main(process.argv);

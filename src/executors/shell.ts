@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { ExecutorSpec } from "../pipeline/plan.js";
 import type { ExecRequest, ExecResult, Executor, ExecutorJob, ExecutorSession } from "./executor.js";
 import { ExecutorError } from "./executor.js";
+import { sharedSpawner, type Spawner } from "./spawner.js";
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2_000;
@@ -13,6 +16,12 @@ const KILL_GRACE_MS = 2_000;
  */
 export class ShellExecutor implements Executor {
   readonly name = "shell" as const;
+
+  /**
+   * @param opts.spawner start commands through the shared zygote (`spawner.ts`) when the host
+   *   has bash and setsid (default), or fork Gantry for each command (`false`).
+   */
+  constructor(private readonly opts: { spawner?: boolean } = {}) {}
 
   supports(spec: ExecutorSpec): true | string {
     if (spec.kind === "shell") return true;
@@ -31,7 +40,7 @@ export class ShellExecutor implements Executor {
 
   async prepare(job: ExecutorJob, signal: AbortSignal): Promise<ExecutorSession> {
     if (signal.aborted) throw new ExecutorError("cancelled before the job started");
-    return new ShellSession(job, signal);
+    return new ShellSession(job, signal, this.opts.spawner !== false);
   }
 }
 
@@ -45,6 +54,7 @@ class ShellSession implements ExecutorSession {
   constructor(
     private readonly job: ExecutorJob,
     private readonly signal: AbortSignal,
+    private readonly useSpawner: boolean,
   ) {
     this.workdir = job.workspace;
     signal.addEventListener("abort", this.onAbort, { once: true });
@@ -52,9 +62,56 @@ class ShellSession implements ExecutorSession {
 
   exec(req: ExecRequest): Promise<ExecResult> {
     if (this.signal.aborted) return Promise.resolve({ exitCode: null, timedOut: false, canceled: true });
+    const spawner = this.useSpawner ? sharedSpawner() : undefined;
+    if (spawner) return this.execViaSpawner(spawner, req);
+    return this.execDirect(req);
+  }
+
+  private async execViaSpawner(spawner: Spawner, req: ExecRequest): Promise<ExecResult> {
+    const sp = await spawner.run({
+      cwd: path.resolve(this.workdir, req.cwd),
+      env: { ...this.job.env, ...req.env },
+      script: req.script,
+      onOutput: req.onOutput,
+    });
+    const pid = await sp.pid;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    if (pid !== undefined) {
+      this.running.add(pid);
+      if (this.signal.aborted) killGroup(pid);
+      if (req.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          killGroup(pid);
+        }, req.timeoutMs);
+      }
+    }
+    const code = await sp.exit;
+    if (timer) clearTimeout(timer);
+    if (pid !== undefined) this.running.delete(pid);
+    const canceled = this.signal.aborted;
+    return { exitCode: timedOut || canceled ? null : code, timedOut, canceled };
+  }
+
+  private async execDirect(req: ExecRequest): Promise<ExecResult> {
+    // One argv string is limited to 128 KiB on Linux: larger scripts go through a file.
+    let file: string | undefined;
+    if (Buffer.byteLength(req.script) > 64 * 1024) {
+      file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "gantry-script-")), "script.sh");
+      await fs.writeFile(file, req.script, { mode: 0o600 });
+    }
+    try {
+      return await this.spawnDirect(req, file ? [file] : ["-c", req.script]);
+    } finally {
+      if (file) await fs.rm(path.dirname(file), { recursive: true, force: true });
+    }
+  }
+
+  private spawnDirect(req: ExecRequest, args: string[]): Promise<ExecResult> {
     return new Promise((resolve) => {
       const cwd = path.resolve(this.workdir, req.cwd);
-      const child = spawn("/bin/sh", ["-c", req.script], {
+      const child = spawn("/bin/sh", args, {
         cwd,
         env: { ...baseEnv(), ...this.job.env, ...req.env },
         detached: true,

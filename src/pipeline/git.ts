@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -25,6 +27,14 @@ export interface GitInfo {
   changedFiles: string[];
 }
 
+export interface ReadGitOptions {
+  /**
+   * Whether to list the files the last commit changed (one more git process). Callers that
+   * know the pipeline never asks (`changes:`, `changeset`) pass false.
+   */
+  changedFiles?: boolean;
+}
+
 async function git(dir: string, args: string[]): Promise<string | undefined> {
   try {
     const { stdout } = await run("git", args, { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
@@ -34,39 +44,122 @@ async function git(dir: string, args: string[]): Promise<string | undefined> {
   }
 }
 
+const read = (p: string) => fs.readFile(p, "utf8").catch(() => undefined);
+
+/** The work tree root and git directory containing `dir`, found by walking up. */
+async function findRepo(
+  dir: string,
+): Promise<{ root: string; gitDir: string; commonDir: string } | undefined> {
+  let cur = path.resolve(dir);
+  for (;;) {
+    const dotGit = path.join(cur, ".git");
+    const stat = await fs.stat(dotGit).catch(() => undefined);
+    if (stat?.isDirectory()) return { root: cur, gitDir: dotGit, commonDir: dotGit };
+    if (stat?.isFile()) {
+      // A linked work tree or submodule: `.git` is a file pointing at the real git directory.
+      const m = /^gitdir:\s*(.+)$/m.exec((await read(dotGit)) ?? "");
+      if (!m) return undefined;
+      const gitDir = path.resolve(cur, m[1]!.trim());
+      const common = (await read(path.join(gitDir, "commondir")))?.trim();
+      return { root: cur, gitDir, commonDir: common ? path.resolve(gitDir, common) : gitDir };
+    }
+    const up = path.dirname(cur);
+    if (up === cur) return undefined;
+    cur = up;
+  }
+}
+
+/** Resolves a ref to a sha from loose refs or `packed-refs`. */
+async function resolveRef(commonDir: string, ref: string): Promise<string | undefined> {
+  const loose = (await read(path.join(commonDir, ref)))?.trim();
+  if (loose) return loose;
+  const packed = await read(path.join(commonDir, "packed-refs"));
+  const m =
+    packed && new RegExp(`^([0-9a-f]{40}) ${ref.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m").exec(packed);
+  return m ? m[1] : undefined;
+}
+
+/** Tags pointing at `sha` (lightweight ones, and annotated ones via packed-refs' peeled lines). */
+async function tagsAt(commonDir: string, sha: string): Promise<string[]> {
+  const tags: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await fs
+      .readdir(path.join(commonDir, "refs/tags", rel), { withFileTypes: true })
+      .catch(() => []);
+    for (const e of entries) {
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(name);
+      else if ((await read(path.join(commonDir, "refs/tags", name)))?.trim() === sha) tags.push(name);
+    }
+  };
+  await walk("");
+  const packed = (await read(path.join(commonDir, "packed-refs"))) ?? "";
+  const lines = packed.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([0-9a-f]{40}) refs\/tags\/(.+)$/.exec(lines[i]!);
+    if (!m) continue;
+    const peeled = /^\^([0-9a-f]{40})$/.exec(lines[i + 1] ?? "");
+    if (m[1] === sha || peeled?.[1] === sha) tags.push(m[2]!);
+  }
+  return tags.sort();
+}
+
+function remoteOrigin(config: string): string {
+  const section = /\[remote "origin"\]([^[]*)/.exec(config)?.[1] ?? "";
+  return /^\s*url\s*=\s*(.+)$/m.exec(section)?.[1]?.trim() ?? "";
+}
+
 /**
- * Reads the checkout's state with real git. Every field has a sensible default so that a
- * folder without commits (or without git) still compiles.
+ * Reads the checkout's state. Refs, HEAD and config are read from the repository's files;
+ * git itself runs once for the commit's details (and once more for `changedFiles`), because
+ * every process spawned from a large parent costs milliseconds on the critical path of
+ * `gantry run`. Every field has a default so that a folder without commits (or without git)
+ * still compiles.
  */
-export async function readGitInfo(dir: string): Promise<GitInfo> {
-  const root = await git(dir, ["rev-parse", "--show-toplevel"]);
-  if (root === undefined) return emptyGitInfo(dir);
-  const [head, branch, tag, remote, changed] = await Promise.all([
-    git(dir, ["log", "-1", "--format=%H%x00%s%x00%cI%x00%an%x00%ae%x00%B"]),
-    git(dir, ["symbolic-ref", "--short", "-q", "HEAD"]),
-    git(dir, ["describe", "--tags", "--exact-match", "HEAD"]),
-    git(dir, ["config", "--get", "remote.origin.url"]),
-    git(dir, ["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", "HEAD"]),
-  ]);
-  const [sha = "", title = "", timestamp = "", authorName = "", authorEmail = "", message = ""] = (
-    head ?? ""
-  ).split("\0");
-  const info = emptyGitInfo(root);
+export async function readGitInfo(dir: string, opts: ReadGitOptions = {}): Promise<GitInfo> {
+  const repo = await findRepo(dir);
+  if (!repo) return emptyGitInfo(dir);
+  const info = emptyGitInfo(repo.root);
   info.isRepo = true;
-  info.sha = sha || info.sha;
+  const head = ((await read(path.join(repo.gitDir, "HEAD"))) ?? "").trim();
+  const symbolic = /^ref:\s*(.+)$/.exec(head)?.[1];
+  if (symbolic?.startsWith("refs/heads/")) info.branch = symbolic.slice("refs/heads/".length);
+  const sha = symbolic
+    ? await resolveRef(repo.commonDir, symbolic)
+    : /^[0-9a-f]{40}$/.test(head)
+      ? head
+      : undefined;
+  const [config, originHead] = await Promise.all([
+    read(path.join(repo.commonDir, "config")),
+    read(path.join(repo.commonDir, "refs/remotes/origin/HEAD")),
+  ]);
+  info.remoteUrl = remoteOrigin(config ?? "");
+  const originDefault = /^ref:\s*refs\/remotes\/origin\/(.+)$/.exec(originHead?.trim() ?? "")?.[1];
+  info.defaultBranch = originDefault ?? (info.branch || "main");
+  if (!sha) return info; // no commits yet
+
+  const [log, tags, changed] = await Promise.all([
+    git(repo.root, ["log", "-1", "--format=%H%x00%s%x00%cI%x00%an%x00%ae%x00%B", sha]),
+    tagsAt(repo.commonDir, sha),
+    opts.changedFiles === false
+      ? Promise.resolve(undefined)
+      : git(repo.root, ["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", sha]),
+  ]);
+  const [full = sha, title = "", timestamp = "", authorName = "", authorEmail = "", message = ""] = (
+    log ?? ""
+  ).split("\0");
+  info.sha = full || sha;
   info.shortSha = info.sha.slice(0, 8);
-  info.branch = branch ?? "";
-  info.tag = tag ?? "";
-  info.ref = info.tag ? `refs/tags/${info.tag}` : info.branch ? `refs/heads/${info.branch}` : "";
+  // On a branch this is a branch pipeline even if the commit is tagged (as on GitLab and
+  // Jenkins); a detached HEAD at a tag is a tag pipeline.
+  info.tag = info.branch ? "" : (tags[0] ?? "");
+  info.ref = info.branch ? `refs/heads/${info.branch}` : info.tag ? `refs/tags/${info.tag}` : "";
   info.commitTitle = title;
   info.commitMessage = message;
   info.commitTimestamp = timestamp || info.commitTimestamp;
   info.authorName = authorName;
   info.authorEmail = authorEmail;
-  info.remoteUrl = remote ?? "";
   info.changedFiles = changed ? changed.split("\n").filter(Boolean) : [];
-  const originHead = await git(root, ["symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD"]);
-  info.defaultBranch = originHead?.replace(/^origin\//, "") ?? (info.branch || "main");
   return info;
 }
 

@@ -72,7 +72,10 @@ function noFile(file: string, message: string, hint: string): Diagnostic {
 /** Finds, reads, detects and compiles a pipeline file; the one entry point for CLI, server and tests. */
 export async function loadPipeline(o: LoadOptions): Promise<LoadResult> {
   const projectDir = path.resolve(o.projectDir);
-  const gitPromise = o.git ? Promise.resolve(o.git) : readGitInfo(projectDir);
+  // Changed files cost a git process; only pipelines that can ask for them pay for it.
+  let wantsChanges = true;
+  const gitInfo = () =>
+    o.git ? Promise.resolve(o.git) : readGitInfo(projectDir, { changedFiles: wantsChanges });
   let rel: string | undefined;
   if (o.file) {
     rel = path.relative(projectDir, path.resolve(projectDir, o.file)) || o.file;
@@ -86,7 +89,7 @@ export async function loadPipeline(o: LoadOptions): Promise<LoadResult> {
   }
   if (rel === undefined) {
     return {
-      git: await gitPromise.catch(() => emptyGitInfo(projectDir)),
+      git: await gitInfo().catch(() => emptyGitInfo(projectDir)),
       diagnostics: [
         noFile(
           projectDir,
@@ -103,7 +106,7 @@ export async function loadPipeline(o: LoadOptions): Promise<LoadResult> {
     const code = (err as NodeJS.ErrnoException).code;
     return {
       file: rel,
-      git: await gitPromise,
+      git: await gitInfo(),
       diagnostics: [
         noFile(
           rel,
@@ -116,7 +119,8 @@ export async function loadPipeline(o: LoadOptions): Promise<LoadResult> {
     };
   }
   const format = o.format ?? detectFormat(rel, source);
-  const git = await gitPromise;
+  wantsChanges = /\b(changes|changeset|include)\b|@Library|\blibrary\b/.test(source);
+  const git = await gitInfo();
   const ctx: CompileContext & { source: string } = {
     projectDir,
     file: rel,
