@@ -254,6 +254,11 @@ function normGantry(steps: Step[]): string[] {
   return out;
 }
 
+function flatConditions(c: Condition | undefined): Condition[] {
+  if (!c) return [];
+  return c.kind === "allOf" ? c.conditions : [c];
+}
+
 function conditionKinds(c: Condition | undefined): string[] {
   if (!c) return [];
   return c.kind === "allOf" ? c.conditions.map((x) => x.kind) : [c.kind];
@@ -313,15 +318,30 @@ function compareModel(model: JModel, plan: Plan): string[] {
         }
         compareLeaf(st, job, agent, diffs);
       }
-      if (st.parallel) walk(st.parallel, p, agent);
+      if (st.parallel) {
+        walk(st.parallel, p, agent);
+        // failFast: every job under the parallel stage is in one fail-fast group.
+        const under = [...jobs.values()].filter((j) => j.id.startsWith(`${p.join(" / ")} / `));
+        for (const j of under) {
+          if ((j.failFastGroup !== undefined) !== (st.failFast === true))
+            diffs.push(`${j.id} failFastGroup: ${j.failFastGroup} vs failFast ${st.failFast}`);
+        }
+      }
       if (st.stages) walk(st.stages, p, agent);
       if (st.matrix) for (const cell of cellsOf(st.matrix)) walk(st.matrix.stages, [...p, cell], agent);
     }
   };
   walk(model.pipeline.stages, [], pipelineAgent);
   for (const id of jobs.keys()) if (!seen.has(id)) diffs.push(`extra job "${id}"`);
-  const params = (model.pipeline.parameters?.parameters ?? []).length;
-  if (params !== plan.parameters.length) diffs.push(`parameters: ${plan.parameters.length} vs ${params}`);
+  const params = (model.pipeline.parameters?.parameters ?? []).map((x) => {
+    const a = x as unknown as { name: string; arguments: { key: string; value: JValue }[] };
+    const arg = (k: string): string | undefined =>
+      a.arguments.find((y) => y.key === k) ? jv(a.arguments.find((y) => y.key === k)!.value) : undefined;
+    return { name: arg("name"), default: arg("defaultValue") };
+  });
+  const gotParams = plan.parameters.map((x) => ({ name: x.name, default: x.default }));
+  if (JSON.stringify(params) !== JSON.stringify(gotParams))
+    diffs.push(`parameters: ${JSON.stringify(gotParams)} vs ${JSON.stringify(params)}`);
   const triggers = (model.pipeline.triggers?.triggers ?? []).map((t) => t.name);
   if (JSON.stringify(triggers) !== JSON.stringify(plan.triggers.map((t) => t.kind)))
     diffs.push(`triggers: ${JSON.stringify(plan.triggers)} vs ${JSON.stringify(triggers)}`);
@@ -338,6 +358,16 @@ function compareLeaf(
   const got = normGantry(job.steps);
   if (JSON.stringify(want) !== JSON.stringify(got))
     diffs.push(`${job.id} steps: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
+  // Condition arguments: a single literal (branch 'x', changeset 'x') is the pattern.
+  const patterns = (st.when?.conditions ?? []).map((c) => {
+    const args = (c as { arguments?: JStep["arguments"] }).arguments;
+    return args && !Array.isArray(args) ? jv(args) : undefined;
+  });
+  const gotPatterns = flatConditions(job.condition).map((c) => ("pattern" in c ? c.pattern : undefined));
+  patterns.forEach((want, i) => {
+    if (want !== undefined && gotPatterns[i] !== want)
+      diffs.push(`${job.id} condition ${i} pattern: ${gotPatterns[i]} vs ${want}`);
+  });
   const conds = (st.when?.conditions ?? []).map((c) => c.name);
   const gotConds = conditionKinds(job.condition);
   if (JSON.stringify(conds) !== JSON.stringify(gotConds))
