@@ -56,6 +56,7 @@ export interface LeasedJob {
   repo: string;
   sha: string;
   ref: string;
+  /** The pipeline's Plan with only this job in `jobs` (the rest is not the runner's business). */
   plan: Plan;
   /** `Plan.jobs[].id`. */
   jobKey: string;

@@ -48,15 +48,27 @@ function runnerId(c: Caller): number {
 
 /** The runner protocol (see `src/runner/protocol.ts`). */
 export function runnerRoutes(s: Services): RouteDef[] {
-  const plans = new Map<number, Plan>();
-  const planOf = (pipelineId: number, json: string): Plan => {
-    let p = plans.get(pipelineId);
-    if (!p) {
-      p = JSON.parse(json) as Plan;
-      if (plans.size > 200) plans.delete(plans.keys().next().value!);
-      plans.set(pipelineId, p);
+  // Plans are immutable once stored: parse each once, and hand each runner only its job.
+  const plans = new Map<number, { plan: Plan; byKey: Map<string, Plan> }>();
+  const planFor = async (pipelineId: number, key: string): Promise<Plan | undefined> => {
+    let entry = plans.get(pipelineId);
+    if (!entry) {
+      const row = await s.db.k
+        .selectFrom("pipelines")
+        .select("plan")
+        .where("id", "=", pipelineId)
+        .executeTakeFirst();
+      if (!row?.plan) return undefined;
+      entry = { plan: JSON.parse(row.plan) as Plan, byKey: new Map() };
+      if (plans.size > 50) plans.delete(plans.keys().next().value!);
+      plans.set(pipelineId, entry);
     }
-    return p;
+    let trimmed = entry.byKey.get(key);
+    if (!trimmed) {
+      trimmed = { ...entry.plan, jobs: entry.plan.jobs.filter((j) => j.id === key) };
+      entry.byKey.set(key, trimmed);
+    }
+    return trimmed;
   };
   const lastSeen = new Map<number, number>();
   const seen = async (id: number) => {
@@ -67,13 +79,17 @@ export function runnerRoutes(s: Services): RouteDef[] {
   };
 
   async function describe(l: Lease): Promise<LeasedJob> {
-    const [p, project, j] = await Promise.all([
-      getPipeline(s.db, l.pipelineId),
+    const [p, project, j, plan] = await Promise.all([
+      s.db.k
+        .selectFrom("pipelines")
+        .select(["id", "ref", "sha", "trigger", "created_by", "created_at"])
+        .where("id", "=", l.pipelineId)
+        .executeTakeFirst(),
       projectById(s.db, l.projectId),
-      getJob(s.db, l.jobId),
+      s.db.k.selectFrom("jobs").select(["key", "decision"]).where("id", "=", l.jobId).executeTakeFirst(),
+      planFor(l.pipelineId, l.key),
     ]);
-    if (!p?.plan || !project || !j) throw new Error(`job ${l.jobId} lost its pipeline or project`);
-    const plan = planOf(l.pipelineId, p.plan);
+    if (!p || !plan || !project || !j) throw new Error(`job ${l.jobId} lost its pipeline or project`);
     const url = s.cfg.publicUrl.replace(/\/$/, "");
     const pid = String(l.pipelineId);
     const env: Record<string, string> = {
