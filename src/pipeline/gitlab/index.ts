@@ -221,6 +221,18 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
   }
 
   if (!pipelineCreated) instances.length = 0;
+  const seenIds = new Map<string, string>();
+  for (const inst of instances) {
+    const other = seenIds.get(inst.job.id);
+    if (other !== undefined) {
+      bag.error(
+        "GL103",
+        `job name "${inst.job.id}" is used twice (by "${other}" and "${inst.base}")`,
+        st.loc.keyAt(root, inst.base, st.file),
+        "parallel and matrix jobs are named `job 1/3` and `job: [a, b]`: rename one of the jobs",
+      );
+    } else seenIds.set(inst.job.id, inst.base);
+  }
 
   // Needs, dependencies, artifacts.
   const index: NeedsIndex = { byBase: new Map(), byId: new Map(), excluded, isMatrix, stages };

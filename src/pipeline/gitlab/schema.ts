@@ -118,7 +118,13 @@ export async function validateSchema(
     define(instance, k, plain(v, originals, 0, isMapValue(v) && resolved.has(k)));
   }
   originals.set(instance, root);
-  if (validate(instance)) return [];
+  try {
+    if (validate(instance)) return [];
+  } catch {
+    // ajv's deep equality calls methods such as `toString` that user keys can shadow; the
+    // compiler's own diagnostics still stand, the schema just has nothing to add.
+    return [];
+  }
   return condense(st, validate.errors ?? [], instance, originals);
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CompileOptions } from "./helpers.js";
+import { validatePlan } from "../../../src/pipeline/validate-plan.js";
 import { compile } from "./helpers.js";
 
 /**
@@ -853,6 +854,24 @@ job: {script: x}
     diagnostics: [{ severity: "error", code: "GL013", line: 2, column: 1, hint: /did you mean "variables"/ }],
   },
   {
+    name: "a parallel job's name clashes with another job",
+    input: `
+"build 1/2": {script: x}
+build: {parallel: 2, script: x}
+`,
+    diagnostics: [
+      { severity: "error", code: "GL103", line: 3, column: 1, message: /"build 1\/2" is used twice/ },
+    ],
+  },
+  {
+    name: "user keys that shadow Object methods do not break schema validation (fuzz regression)",
+    input: `stages: [{}, {toString: ""}, test]\njob: {script: x}\n`,
+    diagnostics: [
+      { severity: "error", code: "GL014", line: 1, column: 10 },
+      { severity: "error", code: "GL014", line: 1, column: 14 },
+    ],
+  },
+  {
     name: "needs cycle",
     input: `
 a: {needs: [b], script: x}
@@ -966,6 +985,7 @@ function check(c: Case): () => Promise<void> {
       expect(r.plan, JSON.stringify(r.diagnostics)).toBeDefined();
       expect(r.plan).toMatchObject(c.plan);
       expect(JSON.parse(JSON.stringify(r.plan))).toEqual(r.plan);
+      expect(validatePlan(r.plan!)).toEqual([]);
     } else {
       expect(r.plan).toBeUndefined();
     }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
+import { validatePlan } from "../../../src/pipeline/validate-plan.js";
 import { compile } from "./helpers.js";
 
 const KEYS = [
@@ -67,6 +68,9 @@ const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   map: fc.dictionary(fc.constantFrom(...KEYS), tie("node"), { maxKeys: 5 }),
 })).node;
 
+/** `GANTRY_FUZZ_SCALE=20` runs twenty times as many cases (for a longer local hunt). */
+const SCALE = Number(process.env.GANTRY_FUZZ_SCALE ?? 1);
+
 describe("gitlab loader fuzzing: never throws, only diagnostics", () => {
   it("random text", async () => {
     await fc.assert(
@@ -75,7 +79,7 @@ describe("gitlab loader fuzzing: never throws, only diagnostics", () => {
         expect(Array.isArray(r.diagnostics)).toBe(true);
         if (!r.plan) expect(r.diagnostics.some((d) => d.severity === "error")).toBe(true);
       }),
-      { numRuns: 150 },
+      { numRuns: 150 * SCALE },
     );
   });
 
@@ -108,7 +112,7 @@ describe("gitlab loader fuzzing: never throws, only diagnostics", () => {
           expect(d.line).toBeGreaterThanOrEqual(0);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 200 * SCALE },
     );
   });
 
@@ -121,10 +125,11 @@ describe("gitlab loader fuzzing: never throws, only diagnostics", () => {
           if (r.plan) {
             expect(r.diagnostics.some((d) => d.severity === "error")).toBe(false);
             expect(JSON.parse(JSON.stringify(r.plan))).toEqual(r.plan);
+            expect(validatePlan(r.plan)).toEqual([]);
           }
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 200 * SCALE },
     );
   });
 });
