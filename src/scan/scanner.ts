@@ -2,10 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import ignore from "ignore";
 import { readBaseline } from "./baseline.js";
-import { checkDockerfile } from "./dockerfile/check.js";
 import { walkTree, type ScanFile, type SkipCounts } from "./files.js";
 import { scanHistory, scanStaged } from "./git-source.js";
-import { checkManifests, type ManifestFile } from "./k8s/check.js";
 import type { SecretFinding } from "./secrets/locate.js";
 import { scanFilesForSecrets } from "./secrets/scan-files.js";
 import { SCANNERS, type Finding, type ScannerKind } from "./types.js";
@@ -101,7 +99,7 @@ export async function scan(opts: ScanOptions): Promise<ScanReport> {
       report.stats.skipped.binary += r.binary;
       report.stats.skipped.unreadable += r.unreadable;
     } else report.stats.files = files.length;
-    if (scanners.includes("dockerfile")) raw.push(...scanDockerfiles(files, root, isDir));
+    if (scanners.includes("dockerfile")) raw.push(...(await scanDockerfiles(files, root, isDir)));
     if (scanners.includes("kubernetes")) raw.push(...(await scanManifests(files)));
   }
 
@@ -127,7 +125,9 @@ export async function scan(opts: ScanOptions): Promise<ScanReport> {
   return report;
 }
 
-function scanDockerfiles(files: readonly ScanFile[], root: string, isDir: boolean): Finding[] {
+// The Dockerfile and Kubernetes checkers (and their parsers) load only when selected.
+async function scanDockerfiles(files: readonly ScanFile[], root: string, isDir: boolean): Promise<Finding[]> {
+  const { checkDockerfile } = await import("./dockerfile/check.js");
   const out: Finding[] = [];
   for (const f of files) {
     if (!DOCKERFILE_NAME.test(f.rel)) continue;
@@ -145,7 +145,7 @@ function scanDockerfiles(files: readonly ScanFile[], root: string, isDir: boolea
 }
 
 async function scanManifests(files: readonly ScanFile[]): Promise<Finding[]> {
-  const manifests: ManifestFile[] = [];
+  const manifests: { file: string; text: string }[] = [];
   for (const f of files) {
     if (!YAML_NAME.test(f.rel)) continue;
     const text = readText(f.abs);
@@ -154,7 +154,9 @@ async function scanManifests(files: readonly ScanFile[]): Promise<Finding[]> {
       continue;
     manifests.push({ file: f.rel, text });
   }
-  return manifests.length > 0 ? checkManifests(manifests) : [];
+  if (manifests.length === 0) return [];
+  const { checkManifests } = await import("./k8s/check.js");
+  return checkManifests(manifests);
 }
 
 function readText(file: string): string | undefined {

@@ -19,8 +19,9 @@ export interface SecretFilesResult {
 const PARALLEL_THRESHOLD = 4 * 1024 * 1024;
 
 /**
- * Scans files for secrets. Large sets are split over worker threads (one per core, at most 4),
- * each with its own compiled rules; small sets run inline.
+ * Scans files for secrets. Large sets are split over threads (one per core, at most 4): this
+ * thread scans one share while worker threads, each with its own compiled rules, scan the
+ * others. Small sets run inline.
  */
 export async function scanFilesForSecrets(
   files: readonly ScanFile[],
@@ -42,17 +43,17 @@ export async function scanFilesForSecrets(
     p.files.push(f);
     p.bytes += f.size;
   }
-  const outputs = await Promise.all(
-    parts
-      .filter((p) => p.files.length > 0)
-      .map((p) => runWorker({ files: p.files.map((f) => ({ abs: f.abs, rel: f.rel })) })),
-  );
+  const [own, ...others] = parts.filter((p) => p.files.length > 0);
+  const pending = others.map((p) => runWorker({ files: p.files.map((f) => ({ abs: f.abs, rel: f.rel })) }));
+  // The workers run in their own threads; meanwhile this thread scans its own share.
+  const mine = scanInline(own?.files ?? []);
+  const outputs = await Promise.all(pending);
   const result: SecretFilesResult = {
-    findings: [],
+    findings: [...mine.findings],
     scannedFiles: 0,
-    scannedBytes: 0,
-    binary: 0,
-    unreadable: 0,
+    scannedBytes: mine.scannedBytes,
+    binary: mine.binary,
+    unreadable: mine.unreadable,
   };
   for (const o of outputs) {
     result.findings.push(...o.findings);
