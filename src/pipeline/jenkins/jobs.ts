@@ -278,6 +278,12 @@ function groupPost(b: JobBuilder, s: StageDef, post: Post, exits: string[], inh:
     [["failure", "unsuccessful"], "on_failure"],
   ];
   const out: string[] = [];
+  const condition =
+    inh.conditions.length === 0
+      ? undefined
+      : inh.conditions.length === 1
+        ? inh.conditions[0]
+        : { kind: "allOf" as const, conditions: inh.conditions };
   for (const [conds, when] of mapping) {
     const steps = conds.flatMap((c) => post[c] ?? []);
     if (steps.length === 0) continue;
@@ -298,6 +304,8 @@ function groupPost(b: JobBuilder, s: StageDef, post: Post, exits: string[], inh:
       afterSteps: [],
       post: {},
       cache: [],
+      // A group skipped by its `when` runs no post either.
+      ...(condition ? { condition } : {}),
       ...(inh.matrix ? { matrix: inh.matrix } : {}),
       workspace: inh.workspace,
       parents: inh.parents,

@@ -300,6 +300,7 @@ describe("directives", () => {
     const p = await plan(
       wrap(`
     stage('g') {
+      when { branch 'main' }
       stages {
         stage('deploy') {
           input { message 'Ship it?'; ok 'Yes'; submitter 'alice,bob'; submitterParameter 'APPROVER' }
@@ -322,7 +323,9 @@ describe("directives", () => {
     expect(job(p, "g / post (always)")).toMatchObject({
       when: "always",
       needs: [{ job: "g / deploy", artifacts: false }],
+      condition: { kind: "branch", pattern: "main" },
     });
+    expect(d.condition).toEqual({ kind: "branch", pattern: "main", comparator: "GLOB" });
     expect(job(p, "g / post (failure)")).toMatchObject({ when: "on_failure" });
   });
 });
