@@ -1,4 +1,6 @@
+import Docker from "dockerode";
 import { describe, expect, it } from "vitest";
+import { DockerExecutor } from "../../src/executors/docker/index.js";
 import { ExecutorError } from "../../src/executors/executor.js";
 import { parseRunArgs, splitWords } from "../../src/executors/docker/args.js";
 import { splitReference } from "../../src/executors/docker/build.js";
@@ -98,5 +100,43 @@ describe("docker names and policies", () => {
       repo: "registry:5000/team/app",
       tag: "latest",
     });
+  });
+});
+
+describe("docker executor without an engine", () => {
+  it("fails prepare with an ExecutorError that says the engine is unreachable and how to fix it", async () => {
+    const executor = new DockerExecutor({
+      docker: new Docker({ socketPath: "/nonexistent/docker.sock" }),
+      warmNetwork: false,
+    });
+    const err = await executor
+      .prepare(
+        {
+          runId: "r",
+          jobId: "j",
+          slug: "j",
+          attempt: 1,
+          workspace: "/tmp",
+          env: {},
+          log: () => undefined,
+          spec: { kind: "docker", labels: [], image: { name: "alpine:3" }, services: [] },
+        },
+        new AbortController().signal,
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExecutorError);
+    expect((err as ExecutorError).message).toBe(
+      "cannot reach the Docker engine (connect ENOENT /nonexistent/docker.sock)",
+    );
+    expect((err as ExecutorError).hint).toMatch(/DOCKER_HOST/);
+  });
+
+  it("says why it cannot run shell or kubernetes jobs", () => {
+    const executor = new DockerExecutor({
+      docker: new Docker({ socketPath: "/nonexistent/docker.sock" }),
+      warmNetwork: false,
+    });
+    expect(executor.supports({ kind: "docker", labels: [], services: [] })).toBe(true);
+    expect(executor.supports({ kind: "shell", labels: [] })).toMatch(/not "shell" jobs/);
   });
 });

@@ -86,7 +86,13 @@ export class DockerExecutor implements Executor {
       await removeResources(this.docker, res).catch(() => undefined);
       if (signal.aborted) throw new ExecutorError("cancelled while the docker job was starting");
       if (err instanceof ExecutorError) throw err;
-      throw new ExecutorError(`docker: ${errorMessage(err)}`, dockerHint(err));
+      const unreachable = /ENOENT|ECONNREFUSED|EACCES|EHOSTUNREACH|ETIMEDOUT/.test(errorMessage(err));
+      throw new ExecutorError(
+        unreachable
+          ? `cannot reach the Docker engine (${errorMessage(err)})`
+          : `docker: ${errorMessage(err)}`,
+        dockerHint(err),
+      );
     }
   }
 
@@ -301,8 +307,11 @@ function parseBuildArgs(s: string | undefined): { buildArgs: Record<string, stri
 
 function dockerHint(err: unknown): string | undefined {
   const msg = errorMessage(err);
-  if (/ENOENT|ECONNREFUSED|EACCES/.test(msg)) {
-    return `is the Docker engine running and reachable? (DOCKER_HOST=${process.env.DOCKER_HOST ?? "unset, using /var/run/docker.sock"})`;
+  if (/ENOENT|ECONNREFUSED|EACCES|EHOSTUNREACH|ETIMEDOUT/.test(msg)) {
+    const where = process.env.DOCKER_HOST
+      ? `DOCKER_HOST=${process.env.DOCKER_HOST}`
+      : "DOCKER_HOST is unset: /var/run/docker.sock";
+    return `start the engine (dockerd) or point DOCKER_HOST at it (${where}); EACCES means this user may not use the socket`;
   }
   if (/docker-init/.test(msg))
     return "the engine has no docker-init binary; install it (Debian: docker.io ships /usr/bin/docker-init)";
