@@ -8,6 +8,7 @@ import { runPlan, workspaceRootFor } from "../engine/scheduler.js";
 import { selectJobs } from "../engine/select.js";
 import type { ExecutorRegistry, InputDecision, InputRequest, SecretResolver } from "../engine/types.js";
 import { parseAssignments, slugify } from "../engine/variables.js";
+import { NoAgentExecutor } from "../executors/none.js";
 import { ShellExecutor } from "../executors/shell.js";
 import type { LibrarySource } from "../pipeline/context.js";
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "../pipeline/diagnostics.js";
@@ -219,7 +220,7 @@ function approvals(
 }
 
 async function executorsFor(plan: Plan, opts: RunFlags): Promise<ExecutorRegistry> {
-  const executors: ExecutorRegistry = { shell: new ShellExecutor() };
+  const executors: ExecutorRegistry = { shell: new ShellExecutor(), none: new NoAgentExecutor() };
   if (plan.jobs.some((j) => j.executor.kind === "docker") || plan.executor.kind === "docker") {
     try {
       const modulePath = "../executors/docker/index.js";

@@ -73,11 +73,18 @@ export function jobEnvironment(
   }
   const resolving = new Set<string>();
   const resolved = new Map<string, string>();
+  // What a name means below the pipeline's own variables: `PATH: "/opt/bin:${PATH}"` extends
+  // the value the job would otherwise get (the host's, for the shell executor).
+  const below = (name: string): string | undefined =>
+    extra[name] ??
+    dotenv[name] ??
+    env[name] ??
+    (i.job.executor.kind === "shell" ? process.env[name] : undefined);
   const lookup = (name: string): string | undefined => {
     if (resolved.has(name)) return resolved.get(name);
     const r = raw[name];
-    if (!r) return extra[name] ?? dotenv[name] ?? env[name];
-    if (resolving.has(name)) return r.value; // a cycle: stop expanding
+    if (!r) return below(name);
+    if (resolving.has(name)) return below(name); // a self-reference or cycle
     resolving.add(name);
     const value = r.expand ? expandVariables(r.value, lookup) : r.value;
     resolving.delete(name);

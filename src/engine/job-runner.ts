@@ -44,6 +44,8 @@ class JobAttempt {
   private session: ExecutorSession | undefined;
   private readonly abort = new AbortController();
   private jobTimedOut = false;
+  /** Set when the job's contribution to the pipeline differs from its own result (catchError). */
+  private buildResult: "SUCCESS" | "UNSTABLE" | undefined;
   private readonly coverageRe: RegExp | undefined;
   private coverage: number | undefined;
 
@@ -94,6 +96,7 @@ class JobAttempt {
       durationMs: Date.now() - this.started,
       allowedFailure,
       retryable: extra.retryable ?? false,
+      ...(this.buildResult ? { buildResult: this.buildResult } : {}),
       ...(this.coverage !== undefined ? { coverage: this.coverage } : {}),
       ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}),
       ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
@@ -210,7 +213,7 @@ class JobAttempt {
     await this.addCredentials(env);
 
     const host = this.stepHost(this.session, env);
-    if (job.id === PIPELINE_POST_JOB_ID) host.result = ctx.currentResult ?? "SUCCESS";
+    if (job.id === PIPELINE_POST_JOB_ID) host.result = host.buildResult = ctx.currentResult ?? "SUCCESS";
     let failure: StepError | undefined;
     try {
       await runSteps(job.steps, host, { cwd: "", env: {} });
@@ -221,9 +224,20 @@ class JobAttempt {
     }
     const canceled = ctx.signal.aborted || (failure?.kind === "canceled" && !this.jobTimedOut);
     let result: BuildResult = canceled ? "ABORTED" : failure || this.jobTimedOut ? "FAILURE" : host.result;
+    let contribution: BuildResult = canceled
+      ? "ABORTED"
+      : failure || this.jobTimedOut
+        ? "FAILURE"
+        : host.buildResult;
 
     if (job.afterSteps.length > 0 && !ctx.signal.aborted) await this.runAfterSteps(env, result);
-    if (!ctx.signal.aborted) result = await this.runPost(host, result);
+    if (!ctx.signal.aborted) {
+      const before = result;
+      result = await this.runPost(host, result);
+      if (result !== before) contribution = worse(contribution, result);
+    }
+    if (contribution !== result && (contribution === "SUCCESS" || contribution === "UNSTABLE"))
+      this.buildResult = contribution;
 
     await this.saveOutputs(host, result, env, cacheKeys);
 
@@ -430,6 +444,7 @@ class JobAttempt {
       addMask: (v) => this.masker.add(v),
       archived: new Set(),
       result: "SUCCESS",
+      buildResult: "SUCCESS",
       onStep: (name, index, phase, ok, ms) => {
         const base = { runId: ctx.runId, jobId: job.id, attempt: ctx.attempt, index, name, time: Date.now() };
         ctx.onEvent(

@@ -50,6 +50,8 @@ export interface JobRecord {
   exitCode?: number | null;
   allowedFailure: boolean;
   coverage?: number;
+  /** The job's contribution to the pipeline's result when it differs from its status. */
+  buildResult?: "SUCCESS" | "UNSTABLE";
   /** An upstream job failed: `on_success` dependents are skipped, `on_failure` ones run. */
   upstreamFailed: boolean;
 }
@@ -129,6 +131,10 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   const currentResult = (): "SUCCESS" | "UNSTABLE" | "FAILURE" => {
     let r: "SUCCESS" | "UNSTABLE" | "FAILURE" = "SUCCESS";
     for (const rec of records.values()) {
+      if (rec.buildResult) {
+        if (rec.buildResult === "UNSTABLE") r = "UNSTABLE";
+        continue;
+      }
       if (rec.status === "failed" && !rec.allowedFailure) return "FAILURE";
       if (rec.status === "unstable") r = "UNSTABLE";
     }
@@ -159,7 +165,11 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   const enqueue = (j: Job) => {
     const upstreamFailed = (deps.get(j.id) ?? []).some((d) => {
       const r = records.get(d)!;
-      return r.upstreamFailed || (r.status === "failed" && !r.allowedFailure) || r.status === "canceled";
+      return (
+        r.upstreamFailed ||
+        (r.status === "failed" && !r.allowedFailure && r.buildResult === undefined) ||
+        r.status === "canceled"
+      );
     });
     const rec = records.get(j.id)!;
     rec.upstreamFailed = upstreamFailed;
@@ -257,6 +267,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
         ...(out.reason !== undefined ? { reason: out.reason } : {}),
         ...(out.exitCode !== undefined ? { exitCode: out.exitCode } : {}),
         ...(out.coverage !== undefined ? { coverage: out.coverage } : {}),
+        ...(out.buildResult !== undefined ? { buildResult: out.buildResult } : {}),
       });
       if (out.status === "failed" && !out.allowedFailure) failFast(j);
       finish(j);

@@ -48,8 +48,13 @@ export interface StepHost {
   addMask: (value: string) => void;
   /** Files archived with `archiveArtifacts` so far. */
   archived: Set<string>;
-  /** Result so far; steps like `unstable` and `catchError` lower it. */
+  /** The stage's result so far; steps like `unstable` and `catchError` lower it. */
   result: BuildResult;
+  /**
+   * What the job contributes to the pipeline's result; the same as `result` except after a
+   * `catchError` whose `buildResult` differs from its `stageResult`.
+   */
+  buildResult: BuildResult;
   onStep?: (name: string, index: number, phase: "start" | "end", ok: boolean, ms: number) => void;
   runScan?: (step: Extract<Step, { kind: "scan" }>, cwd: string) => Promise<{ ok: boolean; summary: string }>;
   runDockerBuild?: (
@@ -255,6 +260,7 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
     case "unstable":
       host.system(`WARNING: ${expand(host, scope, step.message)}`);
       host.result = worse(host.result, "UNSTABLE");
+      host.buildResult = worse(host.buildResult, "UNSTABLE");
       return;
     case "writeFile": {
       const file = path.join(scope.cwd, expand(host, scope, step.file));
@@ -273,6 +279,7 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
         if (!(err instanceof StepError) || err.kind === "canceled") throw err;
         host.system(step.message ? `${step.message}: ${err.message}` : `Caught error: ${err.message}`);
         host.result = worse(host.result, step.stageResult);
+        host.buildResult = worse(host.buildResult, step.buildResult);
       }
       return;
     }
@@ -290,7 +297,10 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
       host.system(
         `Test results: ${s.tests} tests, ${s.failures} failures, ${s.errors} errors, ${s.skipped} skipped (${files.length} report(s))`,
       );
-      if (s.failures + s.errors > 0) host.result = worse(host.result, "UNSTABLE");
+      if (s.failures + s.errors > 0) {
+        host.result = worse(host.result, "UNSTABLE");
+        host.buildResult = worse(host.buildResult, "UNSTABLE");
+      }
       return;
     }
     case "deleteDir": {

@@ -89,6 +89,12 @@ export interface JobOutcome {
   durationMs: number;
   /** True when `failed` but the job may fail (`allow_failure`). */
   allowedFailure: boolean;
+  /**
+   * What the job contributes to the pipeline's result when it differs from its status:
+   * Jenkins `catchError(buildResult: 'SUCCESS', stageResult: 'FAILURE')` fails the stage but
+   * not the build (dependents still run).
+   */
+  buildResult?: "SUCCESS" | "UNSTABLE";
   /** Coverage percentage from the log (GitLab `coverage:`), the last match. */
   coverage?: number;
   /** Whether a retry is allowed by the job's retry policy for this failure. */

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { RunEvent } from "../../src/engine/events.js";
 import { LocalArtifactStore, LocalCacheStore } from "../../src/engine/local-store.js";
 import { runPlan, type RunOptions, type RunResult } from "../../src/engine/scheduler.js";
+import { NoAgentExecutor } from "../../src/executors/none.js";
 import { ShellExecutor } from "../../src/executors/shell.js";
 import type { Job, Plan, Step } from "../../src/pipeline/plan.js";
 
@@ -73,7 +74,7 @@ export async function run(p: Plan, o: Partial<RunOptions> & { projectDir?: strin
     workspaceRoot: path.join(stateDir, "builds"),
     inPlace: false,
     concurrency: 4,
-    executors: { shell: new ShellExecutor() },
+    executors: { shell: new ShellExecutor(), none: new NoAgentExecutor() },
     artifacts: new LocalArtifactStore(stateDir, "1"),
     cache: new LocalCacheStore(stateDir),
     secrets: async () => undefined,

@@ -300,6 +300,53 @@ describe("jobs", () => {
     expect(r.log("unit")).toContain("Test report: 2 tests, 1 failures, 0 errors, 0 skipped");
   });
 
+  it("runs engine steps without an agent and explains why a shell step cannot", async () => {
+    const none = { kind: "none" as const, labels: [] };
+    const r = await run(
+      plan([
+        job("notify", { executor: none, steps: [{ kind: "echo", message: "no agent needed" }] }),
+        job("build", { executor: none, after: ["notify"], steps: ["make"] }),
+      ]),
+    );
+    expect(r.log("notify")).toContain("no agent needed");
+    expect(r.of("build")).toBe("failed");
+    expect(r.log("build").join("\n")).toMatch(/agent none/);
+  });
+
+  it("extends PATH with a self-reference instead of breaking it", async () => {
+    const r = await run(
+      plan([
+        job("p", {
+          variables: { PATH: { kind: "value", value: "/opt/gantry-test/bin:${PATH}" } },
+          steps: ['echo "$PATH"', "cut --version >/dev/null"],
+        }),
+      ]),
+    );
+    expect(r.of("p")).toBe("success");
+    expect(r.log("p")[0]).toBe(`/opt/gantry-test/bin:${process.env.PATH}`);
+  });
+
+  it("catchError with buildResult SUCCESS fails the stage but not the pipeline", async () => {
+    const r = await run(
+      plan([
+        job("risky", {
+          steps: [
+            {
+              kind: "catchError",
+              buildResult: "SUCCESS",
+              stageResult: "FAILURE",
+              steps: [{ kind: "sh", script: "exit 1" }],
+            },
+          ],
+        }),
+        job("next", { after: ["risky"], steps: ["echo next ran"] }),
+      ]),
+    );
+    expect(r.of("risky")).toBe("failed");
+    expect(r.log("next")).toContain("next ran");
+    expect(r.status).toBe("success");
+  });
+
   it("shares a workspace between jobs with the same workspace key", async () => {
     const r = await run(
       plan([
