@@ -22,7 +22,14 @@ export async function readSse(
   let buf = "";
   let event = "message";
   let data: string[] = [];
+  let since = performance.now();
   for (;;) {
+    // Buffered data resolves reads without a macrotask in between, so a long backlog would
+    // be consumed before anything is painted: give the page a turn every few milliseconds.
+    if (performance.now() - since > 8) {
+      await new Promise((r) => setTimeout(r, 0));
+      since = performance.now();
+    }
     const { value, done } = await reader.read();
     if (done) return;
     buf += value;

@@ -1,10 +1,10 @@
-import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "react";
 import type { LogStreamStatus } from "../../../src/server/api-types.ts";
 import { download } from "../api/client.ts";
 import { ansiSpans } from "./ansi.ts";
 import type { LogLine, LogModel } from "./log-model.ts";
 import { useLogStream } from "./use-log-stream.ts";
+import { useRowsWindow } from "./use-rows-window.ts";
 
 const ROW = 20;
 
@@ -38,12 +38,8 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
   const count = (rows ? rows.length : model.lines.length) + (pending ? 1 : 0);
   const lineAt = (row: number): number => (rows ? (rows[row] ?? -1) : row);
 
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW,
-    overscan: 20,
-  });
+  const win = useRowsWindow(scrollRef, count, ROW, 20);
+  const { scrollTo } = win;
 
   const hits = useMemo(() => model.search(query), [model, query, mv]);
 
@@ -77,8 +73,8 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
     model.reveal(target - 1);
     const rowsNow = model.visibleRows();
     const row = rowsNow ? lowerBound(rowsNow, target - 1) : target - 1;
-    requestAnimationFrame(() => virtualizer.scrollToIndex(row, { align: "center" }));
-  }, [target, model, mv, virtualizer]);
+    requestAnimationFrame(() => scrollTo(row, "center"));
+  }, [target, model, mv, scrollTo]);
 
   const goToHit = (i: number) => {
     if (!hits.length) return;
@@ -88,7 +84,7 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
     const line = hits[n] ?? 0;
     model.reveal(line);
     const rowsNow = model.visibleRows();
-    virtualizer.scrollToIndex(rowsNow ? lowerBound(rowsNow, line) : line, { align: "center" });
+    win.scrollTo(rowsNow ? lowerBound(rowsNow, line) : line, "center");
   };
 
   const onScroll = () => {
@@ -177,7 +173,7 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
           type="button"
           onClick={() => {
             setFollow(false);
-            virtualizer.scrollToIndex(0);
+            win.scrollTo(0);
           }}
         >
           Top
@@ -195,7 +191,11 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
         ref={scrollRef}
         className="log-scroll"
         data-testid="log"
-        style={{ ["--ln-width" as string]: `${String(model.lines.length).length + 2}ch` }}
+        style={{
+          ["--ln-width" as string]: `${String(model.lines.length).length + 2}ch`,
+          // A short log gets a short box; a long one fills most of the screen.
+          height: `min(70vh, ${Math.max(count, 5) * ROW + 24}px)`,
+        }}
         tabIndex={0}
         onScroll={onScroll}
         onWheel={markUser}
@@ -203,12 +203,16 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
         onKeyDown={markUser}
         onPointerDown={markUser}
       >
-        <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
-          {virtualizer.getVirtualItems().map((v) => {
-            const idx = lineAt(v.index);
+        <div style={{ height: win.total, position: "relative" }}>
+          {rowRange(win.start, win.end).map((r) => {
+            const idx = lineAt(r);
             const line = model.lines[idx];
             return (
-              <div key={v.key} className="log-row-wrap" style={{ transform: `translateY(${v.start}px)` }}>
+              <div
+                key={line ? idx : "pending"}
+                className="log-row-wrap"
+                style={{ transform: `translateY(${r * ROW}px)` }}
+              >
                 {line ? (
                   <Row
                     line={line}
@@ -355,4 +359,10 @@ function lowerBound(arr: number[], x: number): number {
     else hi = mid;
   }
   return Math.min(lo, Math.max(0, arr.length - 1));
+}
+
+function rowRange(start: number, end: number): number[] {
+  const out: number[] = [];
+  for (let i = start; i < end; i++) out.push(i);
+  return out;
 }

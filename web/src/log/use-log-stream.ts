@@ -59,6 +59,7 @@ export function useLogStream(jobId: number, onStatus?: (s: LogStreamStatus) => v
                 const chunk = JSON.parse(e.data) as LogStreamChunk;
                 // Not where we are: a new attempt restarting at 0 (the page then mounts a fresh viewer).
                 if (chunk.offset !== offset) return;
+                if (offset === 0) performance.mark("gantry:log-first-chunk");
                 model.append(chunk.text);
                 offset += encoder.encode(chunk.text).length;
                 schedule();
