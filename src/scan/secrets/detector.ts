@@ -130,7 +130,7 @@ function runRule(
     if (taken.has(start)) continue;
     // The pattern starts at the keyword (fast to find); the key's head is read backwards here.
     const key = m.groups?.k === undefined ? undefined : identifierBefore(window, m.index) + m.groups.k;
-    if (!accept(rule, secret, key, window, m.index)) continue;
+    if (!accept(rule, secret, key, window, m.index, m.groups)) continue;
     taken.add(start);
     out.push({ rule, start, end: start + secret.length, secret });
   }
@@ -142,10 +142,11 @@ function accept(
   key: string | undefined,
   window: string,
   at: number,
+  groups: Record<string, string | undefined> | undefined,
 ): boolean {
   if (rule.minEntropy !== undefined && rule.minEntropy > 0 && entropy(secret) < rule.minEntropy) return false;
   if (rule.minEntropy !== 0 && looksLikePlaceholder(secret)) return false;
-  if (rule.reject?.(secret, window.slice(Math.max(0, at - 200), at + 200))) return false;
+  if (rule.reject?.(secret, window.slice(Math.max(0, at - 200), at + 200), groups)) return false;
   if (rule.id.startsWith("generic-") && rejectGeneric(rule.id, key, secret)) return false;
   return true;
 }

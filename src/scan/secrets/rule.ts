@@ -26,12 +26,14 @@ export interface SecretRule {
   /** Extra text after the generic fix advice. */
   help?: string;
   /** Reject a candidate secret (placeholders specific to this format). */
-  reject?: (secret: string, line: string) => boolean;
+  reject?: (secret: string, line: string, groups?: Record<string, string | undefined>) => boolean;
 }
 
 /** Ways a key and a value are tied together in code, config, XML and shell. */
 const KEY_TAIL = String.raw`[\w.\-]{0,40}?(?:[ \t]+(?:string|String|str))?`;
 const ASSIGN_OPS = String.raw`=|:|=>|,|\?=|\.=|:{1,3}=|\|\|?=?|>`;
+/** Generic rules accept only real assignment operators: `,`, `|` and `>` match too much prose and code. */
+const STRICT_OPS = String.raw`=|:|=>|\?=|\.=|:{1,3}=`;
 const VALUE_END = String.raw`(?=[\s'"\x60;,)<>\]\\}|&]|$)`;
 
 /**
@@ -47,7 +49,7 @@ export function assigned(
   // is on the same line. Loose (provider rules): also `KEY value` and a value on the next line.
   const strict = opts.strict === true;
   const start = strict ? String.raw`(?<![\w.\-])[\w.\-]{0,40}?` : "";
-  const assign = String.raw`[ \t'"\x60\])>]{0,4}(?:${ASSIGN_OPS}${strict ? "" : String.raw`|[ \t]+`})[ \t'"\x60=]{0,6}${strict ? "" : String.raw`(?:\r?\n[ \t]*)?`}`;
+  const assign = String.raw`[ \t'"\x60\])>]{0,4}(?:${strict ? STRICT_OPS : String.raw`${ASSIGN_OPS}|[ \t]+`})[ \t'"\x60=]{0,6}${strict ? "" : String.raw`(?:\r?\n[ \t]*)?`}`;
   return new RegExp(
     String.raw`${start}(?:${keys})${KEY_TAIL}${assign}(?<s>${value})${VALUE_END}`,
     opts.flags ?? "gi",

@@ -10,7 +10,7 @@ const HARMLESS_KEY =
 const REFERENCE =
   /^(?:\$|%|\{\{|<|env\.|var\.|process\.env|os\.|ENV\[|secrets\.|vars\.|self\.|this\.|config\.|settings\.|props\.|args\.|params\.|request\.)/i;
 
-const DOTTED_IDENT = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
+const DOTTED_IDENT = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+[!?]?$/;
 
 /** Generic and structural rules: private keys, URLs with passwords, JWTs, assignments. */
 export const GENERIC_RULES: SecretRule[] = [
@@ -69,17 +69,19 @@ export const GENERIC_RULES: SecretRule[] = [
     severity: "high",
     keywords: ["://"],
     pattern:
-      /(?<![\w+.-])[a-z][a-z0-9+.-]{1,30}:\/\/[^\s:@/'"`<>]{1,128}:(?<s>[^\s@/'"`<>]{3,256})@(?:[\w-]+\.)*[\w-]+/gi,
+      /(?<![\w+.-])[a-z][a-z0-9+.-]{1,30}:\/\/(?<u>[^\s:@/'"`<>]{1,128}):(?<s>[^\s@/'"`<>]{3,256})@(?:[\w-]+\.)*[\w-]+/gi,
     minEntropy: 1.5,
     equivalents: [
       "secretlint:basicauth",
       "secretlint:database-connection-string",
       "gitleaks:sidekiq-sensitive-url",
     ],
-    reject: (s) =>
+    reject: (s, _line, g) =>
+      s === g?.u ||
       /^(?:\*+|x+|\.+|password|passwd|pwd|secret|changeme|token|\[?password\]?|<[^>]*>|\$\{?\w*\}?|\{\{.*|%\w+%?|\{[^}]*\})$/i.test(
         s,
-      ) || /^\$|\{\{|\$\{|^\[|^<|^:|^\(/.test(s),
+      ) ||
+      /^\$|\{\{|\$\{|^\[|^<|^:|^\(/.test(s),
   },
   {
     id: "curl-auth-user",
@@ -172,7 +174,7 @@ export const GENERIC_RULES: SecretRule[] = [
       "key",
     ],
     pattern: new RegExp(
-      String.raw`(?<k>(?:${SECRET_KEYS}|key)[\w.\-]{0,20}?)(?:[ \t]+(?:string|String|str))?(?:[ \t'"\x60\])>]{0,4}(?:=|:|=>|\?=|\.=|:{1,3}=|\|\|?=?|>)|['"\x60][ \t]*,)[ \t'"\x60=]{0,6}(?:\r?\n[ \t]*)?(?<s>[\w\-+/=.~!@#%^&*]{10,256})(?=[\s'"\x60;,)<>\]\\}|&]|$)`,
+      String.raw`(?<k>(?:${SECRET_KEYS}|key)[\w.\-]{0,20}?)(?:[ \t]+(?:string|String|str))?[ \t'"\x60\])]{0,4}(?:=|:|=>|\?=|\.=|:{1,3}=)[ \t'"\x60=]{0,6}(?<s>[\w\-+/=.~!@#%^&*]{10,256})(?=[\s'"\x60;,)<>\]\\}|&]|$)`,
       "gi",
     ),
     minEntropy: 3.3,
@@ -191,7 +193,11 @@ export function rejectGeneric(ruleId: string, key: string | undefined, secret: s
     )
   )
     return true;
+  // Paths and URLs are locations, not credentials (URLs with passwords have their own rule).
+  if (/^\/[\w\-./:]*$/.test(secret) || /^[a-z][a-z0-9+.-]*:\/\//i.test(secret)) return true;
   if (ruleId === "generic-api-key") {
+    // Lower-case kebab/snake identifiers (`no-k8s-kind-secret`, `max_retry_count`) are names.
+    if (/^[a-z][a-z0-9]{0,11}(?:[-_][a-z0-9]{1,12}){2,}$/.test(secret)) return true;
     if (/=[^=]/.test(secret)) return true;
     if (key !== undefined && HARMLESS_KEY.test(key.replace(/["'\s]/g, ""))) return true;
     if (!/\d/.test(secret) && !/[A-Z].*[a-z]|[a-z].*[A-Z]/.test(secret)) return true;

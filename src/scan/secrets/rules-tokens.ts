@@ -112,6 +112,7 @@ export const TOKEN_RULES: SecretRule[] = [
     "AWS",
     "Amazon Bedrock API key",
     ["absk", "bedrock-api-key-"],
+    // gantry:allow the documented fixed prefix of Bedrock keys, part of the rule
     `ABSKQmVkcm9ja0FQSUtleS${B64}{40,}={0,2}|bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[\\w+/=]*`,
     {
       equivalents: [
