@@ -346,6 +346,12 @@ describe.skipIf(!hasChromium)("web UI in Debian's Chromium", () => {
       .click();
     await phone.getByTestId("pipeline-graph").waitFor();
     await shot("15-phone-dark-pipeline", phone);
+    await phone.getByRole("link", { name: "Build", exact: true }).first().click();
+    await phone.getByTestId("log").waitFor();
+    await phone.locator(".log-row").first().waitFor();
+    await shot("15b-phone-dark-job", phone);
+    expect(await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")).toBe(true);
+    await phone.goBack();
     // The theme toggle overrides the system preference.
     await phone.getByTestId("theme-toggle").click();
     expect(await phone.evaluate("document.documentElement.dataset.theme")).toBe("light");
