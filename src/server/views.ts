@@ -55,8 +55,8 @@ export function pipelineSummary(p: PipelineRow, project: string): PipelineSummar
   };
 }
 
-export function jobSummary(j: JobRow, plan?: Plan): JobSummary {
-  const pj = plan?.jobs.find((x) => x.id === j.key);
+export function jobSummary(j: JobRow, planJobs?: Map<string, Plan["jobs"][number]>): JobSummary {
+  const pj = planJobs?.get(j.key);
   const input = j.status === "input" && j.input ? (JSON.parse(j.input) as Input) : undefined;
   return {
     id: Number(j.id),
@@ -87,12 +87,27 @@ export function jobSummary(j: JobRow, plan?: Plan): JobSummary {
   };
 }
 
+/** Parsed plans by pipeline id: a Plan never changes once stored, and big ones are slow to parse. */
+const parsedPlans = new Map<string, { plan: Plan; byKey: Map<string, Plan["jobs"][number]> }>();
+function parsed(id: string, json: string | null) {
+  if (!json) return undefined;
+  let e = parsedPlans.get(id);
+  if (!e) {
+    const plan = JSON.parse(json) as Plan;
+    e = { plan, byKey: new Map(plan.jobs.map((j) => [j.id, j])) };
+    if (parsedPlans.size > 50) parsedPlans.delete(parsedPlans.keys().next().value!);
+    parsedPlans.set(id, e);
+  }
+  return e;
+}
+
 export function pipelineDetail(p: PipelineRow, project: string, jobs: JobRow[]): PipelineDetail {
-  const plan = p.plan ? (JSON.parse(p.plan) as Plan) : undefined;
+  const entry = parsed(`${p.id}:${p.created_at}:${p.plan?.length ?? 0}`, p.plan);
+  const plan = entry?.plan;
   return {
     ...pipelineSummary(p, project),
     stages: plan?.stages ?? [],
-    jobs: jobs.map((j) => jobSummary(j, plan)),
+    jobs: jobs.map((j) => jobSummary(j, entry?.byKey)),
     variables: JSON.parse(p.variables) as Record<string, string>,
     params: JSON.parse(p.params) as Record<string, string>,
     parameters: plan?.parameters ?? [],

@@ -157,6 +157,18 @@ const MIGRATIONS: Migration[] = [
         .execute();
     },
   },
+  {
+    version: 2,
+    name: "index jobs by pipeline and status",
+    async up(k) {
+      // Finishing a job asks "does this pipeline still have pending jobs?": an index seek, not a scan.
+      await k.schema
+        .createIndex("jobs_pipeline_status")
+        .on("jobs")
+        .columns(["pipeline_id", "status"])
+        .execute();
+    },
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -48,13 +48,16 @@ export async function advancePipeline(
   // SQLite transactions are already serial (BEGIN IMMEDIATE); `FOR UPDATE` is not SQLite syntax.
   if (dialect === "postgres")
     await trx.selectFrom("pipelines").select("id").where("id", "=", pipelineId).forUpdate().execute();
-  const counts = await trx
-    .selectFrom("jobs")
-    .select(["status", sql<number>`count(*)`.as("n")])
-    .where("pipeline_id", "=", pipelineId)
-    .groupBy("status")
-    .execute();
-  const byStatus = new Map(counts.map((c) => [c.status, Number(c.n)]));
+  const has = async (statuses: string[]) =>
+    (await trx
+      .selectFrom("jobs")
+      .select("id")
+      .where("pipeline_id", "=", pipelineId)
+      .where("status", "in", statuses)
+      .limit(1)
+      .executeTakeFirst()) !== undefined;
+  const byStatus = new Map<string, number>();
+  if (await has(["created"])) byStatus.set("created", 1);
   const now = Date.now();
   if ((byStatus.get("created") ?? 0) > 0) {
     const jobs = await trx
@@ -127,7 +130,10 @@ export async function advancePipeline(
     byStatus.clear();
     for (const j of jobs) byStatus.set(j.status, (byStatus.get(j.status) ?? 0) + 1);
   }
-  const pending = ["created", "waiting", "running", "input"].some((s) => (byStatus.get(s) ?? 0) > 0);
+  const pending =
+    byStatus.size > 0
+      ? ["created", "waiting", "running", "input"].some((s) => (byStatus.get(s) ?? 0) > 0)
+      : await has(["created", "waiting", "running", "input"]);
   if (pending) {
     await trx
       .updateTable("pipelines")

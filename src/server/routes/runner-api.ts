@@ -70,6 +70,31 @@ export function runnerRoutes(s: Services): RouteDef[] {
     }
     return trimmed;
   };
+  // The result of the pipeline before, per pipeline (Jenkins `changed`/`fixed`); fixed once asked.
+  const previousResults = new Map<number, LeasedJob["previousResult"] | null>();
+  const previousResult = async (projectId: number, ref: string, pipelineId: number) => {
+    let r = previousResults.get(pipelineId);
+    if (r === undefined) {
+      const prev = await s.db.k
+        .selectFrom("pipelines")
+        .select("status")
+        .where("project_id", "=", projectId)
+        .where("ref", "=", ref)
+        .where("id", "<", pipelineId)
+        .where("status", "in", ["success", "unstable", "failed", "canceled"])
+        .orderBy("id", "desc")
+        .limit(1)
+        .executeTakeFirst();
+      r = prev
+        ? ({ success: "SUCCESS", unstable: "UNSTABLE", failed: "FAILURE", canceled: "ABORTED" } as const)[
+            prev.status as "success"
+          ]
+        : null;
+      if (previousResults.size > 1000) previousResults.delete(previousResults.keys().next().value!);
+      previousResults.set(pipelineId, r);
+    }
+    return r ?? undefined;
+  };
   const lastSeen = new Map<number, number>();
   const seen = async (id: number) => {
     const now = Date.now();
@@ -130,21 +155,7 @@ export function runnerRoutes(s: Services): RouteDef[] {
       const param = plan.jobs.find((x) => x.id === j.key)?.input?.submitterParameter;
       if (param) env[param] = decision.by;
     }
-    const prev = await s.db.k
-      .selectFrom("pipelines")
-      .select("status")
-      .where("project_id", "=", l.projectId)
-      .where("ref", "=", p.ref)
-      .where("id", "<", l.pipelineId)
-      .where("status", "in", ["success", "unstable", "failed", "canceled"])
-      .orderBy("id", "desc")
-      .limit(1)
-      .executeTakeFirst();
-    const previous = prev
-      ? ({ success: "SUCCESS", unstable: "UNSTABLE", failed: "FAILURE", canceled: "ABORTED" } as const)[
-          prev.status as "success"
-        ]
-      : undefined;
+    const previous = await previousResult(l.projectId, p.ref, l.pipelineId);
     return {
       id: l.jobId,
       runId: `p${l.pipelineId}-${Number(p.created_at).toString(36)}`,
