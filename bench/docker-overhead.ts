@@ -135,8 +135,8 @@ in process through the \`Executor\` interface (the engine's own per-job work is 
 | cleanup (docker: remove container) | ${f(med(s, "cleanup"))} | ${f(med(d, "cleanup"))} | ${f(med(c, "cleanup"))} |
 
 **Docker overhead per job: ${f(overhead)}** with the defaults (median docker job − median shell
-job); ${f(coldOverhead)} without the warm namespace and with removal awaited, which is also
-what the first docker job of a process pays.
+job); ${f(coldOverhead)} without the warm namespace and with removal awaited. The first docker job
+of a process has no warm namespace yet: it pays the cold prepare (${f(med(c, "prepare"))} here).
 Target (issue 4): ≤ ${TARGET_MS} ms — ${overhead <= TARGET_MS ? "met" : "**not met**"} with the defaults.
 
 Where the time goes: a container start is mostly the kernel creating its network namespace and
