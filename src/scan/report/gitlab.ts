@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { ScanReport } from "../scanner.js";
 import type { Level, RuleMeta } from "../types.js";
 
@@ -11,7 +10,8 @@ const GITLAB_SEVERITY: Record<Level, string> = {
 };
 
 /**
- * GitLab's security report format (schema 15.x). Secrets use the `secret_detection` report type
+ * GitLab's security report format (schema 15.x: no per-vulnerability `category`, `message`,
+ * `cve`, `confidence` or `scanner`). Secrets use the `secret_detection` report type
  * that the merge request widget shows; Dockerfile and Kubernetes findings are reported as SAST
  * vulnerabilities in the same file, which GitLab accepts in `artifacts:reports:sast`.
  */
@@ -36,15 +36,11 @@ export function toGitlab(
     vulnerabilities: report.findings.map((f) => {
       const rule = rules.find((r) => r.id === f.ruleId);
       return {
-        id: randomUUID(),
-        category: f.scanner === "secrets" ? "secret_detection" : "sast",
+        // Stable across runs, so GitLab tracks the same vulnerability from pipeline to pipeline.
+        id: f.commit ? `${f.fingerprint}-${f.commit.slice(0, 12)}` : f.fingerprint,
         name: rule?.title ?? f.ruleId,
-        message: f.message,
         description: rule ? `${f.message}. ${rule.help}` : f.message,
-        cve: f.fingerprint,
         severity: GITLAB_SEVERITY[f.severity],
-        confidence: "High",
-        scanner: { id: "gantry", name: "Gantry" },
         location: {
           file: f.file,
           start_line: f.line,

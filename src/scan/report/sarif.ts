@@ -1,3 +1,4 @@
+import { pathToFileURL } from "node:url";
 import type { ScanReport } from "../scanner.js";
 import type { Finding, Level, RuleMeta } from "../types.js";
 
@@ -86,7 +87,9 @@ export function toSarif(report: ScanReport, rules: readonly RuleMeta[], version:
           },
         },
         originalUriBaseIds: {
-          "%SRCROOT%": { uri: `file://${report.root.endsWith("/") ? report.root : `${report.root}/`}` },
+          "%SRCROOT%": {
+            uri: pathToFileURL(report.root.endsWith("/") ? report.root : `${report.root}/`).href,
+          },
         },
         results: [
           ...report.findings.map((f) => result(f)),
