@@ -1,14 +1,22 @@
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
 export const gantryBin = path.join(repoRoot, "bin/gantry");
 
+const checkouts: string[] = [];
+
+/** Removes every checkout made so far. */
+export function removeCheckouts(): void {
+  for (const d of checkouts.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 /** A copy of a corpus case in a fresh git repository with one commit (branch `main`). */
 export function checkout(caseDir: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `gantry-glc-${path.basename(caseDir)}-`));
+  checkouts.push(dir);
   cpSync(caseDir, dir, { recursive: true });
   const git = (...args: string[]) =>
     execFileSync("git", ["-c", "user.name=Gantry Test", "-c", "user.email=test@gantry.invalid", ...args], {

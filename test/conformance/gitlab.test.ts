@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { classify, gitlabMatrixName, logLines, passed, readCorpus, type PeerTest } from "./gitlab-corpus.js";
-import { checkout, gantry, repoRoot, type RunResult } from "./gitlab-run.js";
+import { checkout, gantry, removeCheckouts, repoRoot, type RunResult } from "./gitlab-run.js";
 
 /**
  * Conformance with gitlab-ci-local's own test suite (`../shared/corpus/gitlab/`): every test of
@@ -609,6 +609,7 @@ describe.concurrent("gitlab conformance (gitlab-ci-local test cases)", () => {
   }
 
   afterAll(() => {
+    removeCheckouts();
     const cases = [...results.entries()];
     const applicable = cases.filter(([, r]) => r.applicable > 0);
     const passing = applicable.filter(([, r]) => r.passed === r.applicable);

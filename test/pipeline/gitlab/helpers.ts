@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { afterAll } from "vitest";
 import type { CompileResult } from "../../../src/pipeline/context.js";
 import type { Diagnostic } from "../../../src/pipeline/diagnostics.js";
 import { emptyGitInfo, type GitInfo } from "../../../src/pipeline/git.js";
@@ -17,6 +18,10 @@ export interface CompileOptions {
 }
 
 export const cacheDir = mkdtempSync(path.join(os.tmpdir(), "gantry-gl-cache-"));
+const made: string[] = [cacheDir];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 export function gitInfo(over: Partial<GitInfo> = {}): GitInfo {
   return {
@@ -38,6 +43,7 @@ export function gitInfo(over: Partial<GitInfo> = {}): GitInfo {
 
 export async function compile(source: string, o: CompileOptions = {}): Promise<CompileResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-gl-"));
+  made.push(dir);
   for (const [name, text] of Object.entries(o.files ?? {})) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), text);

@@ -1,13 +1,23 @@
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { forgetValidator, loadValidator, validatorStats } from "../../../src/pipeline/gitlab/schema.js";
 import { compile } from "./helpers.js";
 
+const made: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), "gantry-gl-schema-"));
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 describe("gitlab schema validation", () => {
   it("compiles GitLab's schema once, then loads it from the cache folder", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-gl-schema-"));
+    const dir = tmp();
     forgetValidator();
     const first = await loadValidator(dir);
     expect(validatorStats.last).toBe("compiled");
@@ -41,7 +51,7 @@ describe("gitlab schema validation", () => {
   });
 
   it("the cache folder is created when missing", async () => {
-    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), "gantry-gl-schema-")), "nested", "cache");
+    const dir = path.join(tmp(), "nested", "cache");
     forgetValidator();
     await loadValidator(dir);
     expect(existsSync(dir)).toBe(true);
