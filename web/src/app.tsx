@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState } from "react";
+import { Suspense, useEffect, useState } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { getToken, setToken } from "./api/token.ts";
 import { useTheme, type Theme } from "./theme.ts";
@@ -10,9 +10,9 @@ import { PipelinePage } from "./pages/pipeline.tsx";
 import { Runners } from "./pages/runners.tsx";
 import { Secrets } from "./pages/secrets.tsx";
 import { Tokens } from "./pages/tokens.tsx";
-
-// The job page carries the log viewer and its virtualiser: loaded on first visit only.
-const JobPage = lazy(() => import("./pages/job.tsx"));
+// Eager on purpose: behind a Suspense boundary React 19 holds a revealed page back for up to
+// 300 ms, and the job page's first request (and so its log) would wait for that.
+import JobPage from "./pages/job.tsx";
 
 function useSignedIn(): boolean {
   const [token, set] = useState(getToken());

@@ -9,8 +9,11 @@ import { StatusBadge, StatusIcon, isActive } from "../components/status.tsx";
 import { formatAgo, formatDuration } from "../components/format.ts";
 import { ActionButton, ErrorNote, PageTitle } from "../components/ui.tsx";
 
-// dagre is the largest dependency: keep it out of the first download.
-const PipelineGraph = lazy(() => import("../graph/pipeline-graph.tsx"));
+// dagre is the largest dependency: keep it out of the first download, but fetch it as soon as
+// the app is idle so that opening a pipeline later does not wait for it.
+const loadGraph = () => import("../graph/pipeline-graph.tsx");
+const PipelineGraph = lazy(loadGraph);
+if (typeof window !== "undefined") window.setTimeout(() => void loadGraph(), 1500);
 
 /** One pipeline: its graph with live status (polled), approvals, actions and a job list. */
 export function PipelinePage({ id }: { id: number }) {
