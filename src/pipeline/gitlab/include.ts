@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { glob } from "tinyglobby";
 import { expandVariables } from "./expand.js";
+import { globber } from "./lazy.js";
 import { firstMatchingRule, type RuleEnv } from "./rules.js";
 import { isMapValue, parseGitlabYaml, type Value, type YMap } from "./source.js";
 import type { Position } from "../diagnostics.js";
@@ -174,7 +174,12 @@ async function entryFiles(
   if (/[*?[{]/.test(rel)) {
     const pattern = includeGlob(rel);
     const files = (
-      await glob([pattern], { cwd: st.ctx.projectDir, dot: true, onlyFiles: true, expandDirectories: false })
+      await globber().glob([pattern], {
+        cwd: st.ctx.projectDir,
+        dot: true,
+        onlyFiles: true,
+        expandDirectories: false,
+      })
     )
       .filter((f) => /\.ya?ml$/.test(f))
       .sort();

@@ -1,7 +1,6 @@
-import picomatch from "picomatch";
-import { globSync } from "tinyglobby";
 import { ExpressionError, evaluate, parseExpression, type GlExpr } from "./expression.js";
 import { expandVariables } from "./expand.js";
+import { globber, picomatch } from "./lazy.js";
 import { isMapValue, type Value, type YMap } from "./source.js";
 import { posOf, scalarString, typeName, type CompileState } from "./state.js";
 
@@ -87,7 +86,7 @@ export function evalChanges(st: CompileState, owner: YMap, key: string, env: Rul
   const patterns = listOfStrings(st, owner, key, v).map((p) => gitlabGlob(expandVariables(p, env.vars)));
   if (env.changedFiles === undefined) return true;
   if (patterns.length === 0) return false;
-  const m = picomatch(patterns, { dot: true });
+  const m = picomatch()(patterns, { dot: true });
   return env.changedFiles.some((f) => m(f));
 }
 
@@ -112,8 +111,12 @@ export function evalExists(st: CompileState, owner: YMap, key: string, env: Rule
   let found = false;
   try {
     found =
-      globSync(patterns, { cwd: env.projectDir, dot: true, onlyFiles: false, expandDirectories: false })
-        .length > 0;
+      globber().globSync(patterns, {
+        cwd: env.projectDir,
+        dot: true,
+        onlyFiles: false,
+        expandDirectories: false,
+      }).length > 0;
   } catch {
     found = false;
   }
