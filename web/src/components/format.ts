@@ -27,3 +27,16 @@ export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/** A finished duration, or the time since `startedAt` while something still runs. */
+export function liveDuration(
+  durationMs: number | null,
+  startedAt: string | null,
+  running: boolean,
+  now = Date.now(),
+): number | null {
+  if (durationMs !== null) return durationMs;
+  if (!running || !startedAt) return null;
+  const t = Date.parse(startedAt);
+  return Number.isNaN(t) ? null : Math.max(0, now - t);
+}

@@ -2,7 +2,7 @@ import { useMemo } from "react";
 import { Link } from "wouter";
 import type { JobSummary } from "../../../src/server/api-types.ts";
 import { StatusIcon } from "../components/status.tsx";
-import { formatDuration } from "../components/format.ts";
+import { formatDuration, liveDuration } from "../components/format.ts";
 import { layoutPipeline } from "./layout.ts";
 
 const NODE = { width: 210, height: 50 };
@@ -30,6 +30,7 @@ export default function PipelineGraph({ stages, jobs, action }: PipelineGraphPro
     [shape, stages.join("\n")],
   );
   const byKey = new Map(jobs.map((j) => [j.key, j]));
+  const dur = (j: JobSummary) => liveDuration(j.durationMs, j.startedAt, j.status === "running");
   return (
     <div className="graph-scroll" data-testid="pipeline-graph">
       <div className="graph" style={{ width: layout.width, height: layout.height + HEAD }}>
@@ -64,7 +65,7 @@ export default function PipelineGraph({ stages, jobs, action }: PipelineGraphPro
                 <span className="node-name">{job.name}</span>
                 <span className="node-meta">
                   {job.status}
-                  {job.durationMs !== null ? ` · ${formatDuration(job.durationMs)}` : ""}
+                  {dur(job) !== null ? ` · ${formatDuration(dur(job))}` : ""}
                   {job.attempt > 1 ? ` · #${job.attempt}` : ""}
                 </span>
               </Link>

@@ -6,7 +6,7 @@ import { useApi } from "../api/use-api.ts";
 import { InputForm } from "../components/input-form.tsx";
 import { JobAction } from "../components/job-actions.tsx";
 import { StatusBadge, isActive } from "../components/status.tsx";
-import { formatBytes, formatDuration } from "../components/format.ts";
+import { formatBytes, formatDuration, liveDuration } from "../components/format.ts";
 import { ErrorNote, PageTitle } from "../components/ui.tsx";
 import LogViewer from "../log/log-viewer.tsx";
 
@@ -46,7 +46,7 @@ export default function JobPage({ id }: { id: number }) {
             </div>
             <div>
               <dt>Duration</dt>
-              <dd>{formatDuration(job.durationMs)}</dd>
+              <dd>{formatDuration(liveDuration(job.durationMs, job.startedAt, job.status === "running"))}</dd>
             </div>
             <div>
               <dt>Runner</dt>

@@ -6,7 +6,7 @@ import { useApi } from "../api/use-api.ts";
 import { InputForm } from "../components/input-form.tsx";
 import { JobAction } from "../components/job-actions.tsx";
 import { StatusBadge, StatusIcon, isActive } from "../components/status.tsx";
-import { formatAgo, formatDuration } from "../components/format.ts";
+import { formatAgo, formatDuration, liveDuration } from "../components/format.ts";
 import { ActionButton, ErrorNote, PageTitle } from "../components/ui.tsx";
 
 // dagre is the largest dependency: keep it out of the first download, but fetch it as soon as
@@ -84,7 +84,9 @@ export function PipelinePage({ id }: { id: number }) {
             </div>
             <div>
               <dt>Duration</dt>
-              <dd data-testid="pipeline-duration">{formatDuration(p.durationMs)}</dd>
+              <dd data-testid="pipeline-duration">
+                {formatDuration(liveDuration(p.durationMs, p.startedAt, active))}
+              </dd>
             </div>
           </dl>
           {p.error && (
@@ -143,7 +145,9 @@ export function PipelinePage({ id }: { id: number }) {
                     {j.allowFailure ? <span className="tag">allowed to fail</span> : null}
                   </td>
                   <td data-label="Stage">{stagePath(j.parents, j.stage)}</td>
-                  <td data-label="Duration">{formatDuration(j.durationMs)}</td>
+                  <td data-label="Duration">
+                    {formatDuration(liveDuration(j.durationMs, j.startedAt, j.status === "running"))}
+                  </td>
                   <td data-label="Attempt">{j.attempt}</td>
                   <td data-label="Note" className="muted small">
                     {j.reason ?? (j.exitCode ? `exit ${j.exitCode}` : "")}
