@@ -783,6 +783,15 @@ toString: {needs: [__proto__], script: y}
     },
   },
   {
+    name: "inherit: variables false or a list of names",
+    input: `
+variables: {A: a, B: b}
+none: {inherit: {variables: false}, script: x}
+some: {inherit: {variables: [B]}, script: x}
+`,
+    plan: { jobs: [{ id: "none" }, { id: "some", variables: { B: { value: "b" } } }] },
+  },
+  {
     name: "duplicate keys: the last wins, with a warning",
     input: `
 variables: {A: "1"}
@@ -870,6 +879,14 @@ build: {parallel: 2, script: x}
       { severity: "error", code: "GL014", line: 1, column: 10 },
       { severity: "error", code: "GL014", line: 1, column: 14 },
     ],
+  },
+  {
+    name: "a need on a job of a later stage",
+    input: `
+build: {stage: build, needs: [deploy], script: x}
+deploy: {stage: deploy, script: x}
+`,
+    diagnostics: [{ severity: "error", code: "GL119", line: 2, column: 31, message: /later stage "deploy"/ }],
   },
   {
     name: "needs cycle",
@@ -998,4 +1015,17 @@ describe("gitlab compile: golden table", () => {
 
 describe("gitlab compile: bad input", () => {
   for (const c of badInput) it(c.name, check(c));
+});
+
+describe("gitlab compile: details", () => {
+  it("inherit: variables false leaves every global variable out", async () => {
+    const r = await compile(
+      "variables: {A: a, B: b}\nnone: {inherit: {variables: false}, script: x}\nsome: {inherit: {variables: [B]}, script: x}\n",
+    );
+    const [none, some] = r.plan!.jobs;
+    expect(none!.variables.A).toBeUndefined();
+    expect(none!.variables.B).toBeUndefined();
+    expect(some!.variables.A).toBeUndefined();
+    expect(none!.variables.CI_JOB_NAME).toEqual({ kind: "value", value: "none" });
+  });
 });
