@@ -159,6 +159,9 @@ export async function compileJenkinsfileDetailed(
       conditions: [],
       parents: [],
       known: {},
+      // The engine has no whole-pipeline timeout or retry: each job gets them, as stage options would.
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.retry !== undefined ? { retry: options.retry } : {}),
     });
   }
   if (sections.post) plan.post = compilePost(sections.post, cx);
