@@ -210,6 +210,11 @@ describe.skipIf(!hasChromium)("web UI in Debian's Chromium", () => {
     await page.getByLabel("Search log").press("Enter");
     expect(await page.getByTestId("log-hits").textContent()).toBe("1 / 1");
     await page.locator(".log-row.current mark").waitFor();
+    // Line numbers are links to the line.
+    await page.getByRole("button", { name: "Top" }).click();
+    await page.locator('.log-row[data-line="6"] a.ln').click();
+    expect(page.url()).toMatch(/#L6$/);
+    await page.locator('.log-row.target[data-line="6"]').waitFor();
     await shot("06-job-log-done");
 
     // Back on the graph: Build is green, Approve waits for input.

@@ -29,6 +29,8 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
   const [target, setTarget] = useState<number | null>(() => lineFromHash());
   const searchRef = useRef<HTMLInputElement>(null);
   const userScroll = useRef(0);
+  // The `#L` target already scrolled to: streaming must not pull the view back to it.
+  const shownTarget = useRef<number | null>(null);
   const [, rerender] = useReducer((x: number) => x + 1, 0);
   // `version` (from the stream) and local toggles both bump the model's own counter.
   const mv = Math.max(version, model.version);
@@ -63,12 +65,16 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
 
   // A `#L42` link: show that line once it has arrived.
   useEffect(() => {
-    const onHash = () => setTarget(lineFromHash());
+    const onHash = () => {
+      shownTarget.current = null;
+      setTarget(lineFromHash());
+    };
     window.addEventListener("hashchange", onHash);
     return () => window.removeEventListener("hashchange", onHash);
   }, []);
   useEffect(() => {
-    if (target === null || target > model.lines.length) return;
+    if (target === null || target > model.lines.length || shownTarget.current === target) return;
+    shownTarget.current = target;
     setFollow(false);
     model.reveal(target - 1);
     const rowsNow = model.visibleRows();
@@ -130,7 +136,7 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
             setCurrent(-1);
           }}
           onKeyDown={(e) => {
-            if (e.key === "Enter") goToHit(e.shiftKey ? current - 1 : current + 1);
+            if (e.key === "Enter") goToHit(e.shiftKey ? (current < 0 ? -1 : current - 1) : current + 1);
             if (e.key === "Escape") setQuery("");
           }}
         />
@@ -143,7 +149,7 @@ export default function LogViewer({ jobId, live, onStatus }: LogViewerProps) {
         )}
         <button
           type="button"
-          onClick={() => goToHit(current - 1)}
+          onClick={() => goToHit(current < 0 ? -1 : current - 1)}
           disabled={!hits.length}
           aria-label="Previous match"
         >
