@@ -28,7 +28,7 @@ interface Counter {
  * file under the including one: the including file's keys win, maps merge deeply.
  */
 export async function resolveIncludes(st: CompileState, root: YMap, env: RuleEnv): Promise<YMap> {
-  return expand(st, root, env, { n: 0, reported: false }, 0);
+  return expand(st, root, env, { n: 0, reported: false }, [st.file]);
 }
 
 async function expand(
@@ -36,7 +36,7 @@ async function expand(
   config: YMap,
   env: RuleEnv,
   counter: Counter,
-  depth: number,
+  chain: string[],
 ): Promise<YMap> {
   const inc = config.include;
   if (inc === undefined) return config;
@@ -55,6 +55,15 @@ async function expand(
   for (const e of entries) {
     const { files, at } = await entryFiles(st, e.value, e.owner, e.key, env);
     for (const file of files) {
+      if (chain.includes(file)) {
+        st.bag.error(
+          "GL069",
+          `include cycle: ${[...chain, file].join(" -> ")}`,
+          at,
+          "a file must not include itself, directly or through other files",
+        );
+        continue;
+      }
       counter.n++;
       if (counter.n > MAX_INCLUDES) {
         if (!counter.reported) {
@@ -70,7 +79,7 @@ async function expand(
       }
       const included = await loadFile(st, file, at);
       if (!included) continue;
-      const expanded = depth < MAX_INCLUDES ? await expand(st, included, env, counter, depth + 1) : included;
+      const expanded = await expand(st, included, env, counter, [...chain, file]);
       merged = merged ? deepMerge(st, merged, expanded) : expanded;
     }
   }

@@ -881,6 +881,21 @@ build: {parallel: 2, script: x}
     ],
   },
   {
+    name: "include cycle",
+    input: "include: a.yml\njob: {script: x}\n",
+    files: { "a.yml": "include: b.yml\n", "b.yml": "include: a.yml\n" },
+    diagnostics: [
+      {
+        severity: "error",
+        code: "GL069",
+        file: "b.yml",
+        line: 1,
+        column: 10,
+        message: /include cycle: \.gitlab-ci\.yml -> a\.yml -> b\.yml -> a\.yml/,
+      },
+    ],
+  },
+  {
     name: "a need on a job of a later stage",
     input: `
 build: {stage: build, needs: [deploy], script: x}
