@@ -42,6 +42,20 @@ describe("layoutPipeline", () => {
     expect(e.points[1]).toEqual({ x: at("deploy").x, y: at("deploy").y + 24 });
   });
 
+  it("joins the right sides of two jobs of one stage", () => {
+    const same = layoutPipeline(
+      ["s"],
+      [
+        { key: "a", stage: "s", needs: [] },
+        { key: "b", stage: "s", needs: ["a"] },
+      ],
+    );
+    const [e] = same.edges;
+    expect(e?.sameColumn).toBe(true);
+    const b = same.nodes.find((n) => n.key === "b")!;
+    expect(e?.points[1]).toEqual({ x: b.x + b.width, y: b.y + b.height / 2 });
+  });
+
   it("handles an empty pipeline and needs on unknown jobs", () => {
     expect(layoutPipeline(["a"], []).nodes).toEqual([]);
     expect(layoutPipeline(["a"], [{ key: "x", stage: "a", needs: ["ghost"] }]).edges).toEqual([]);

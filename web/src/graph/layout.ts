@@ -21,6 +21,8 @@ export interface PlacedEdge {
   from: string;
   to: string;
   points: { x: number; y: number }[];
+  /** Both jobs are in one stage: the edge joins their right sides. */
+  sameColumn: boolean;
 }
 
 /** The laid-out graph, plus each stage column's horizontal centre for its heading. */
@@ -61,14 +63,14 @@ export function layoutPipeline(
     g.setEdge(anchor(col), j.key, { minlen: 1, weight: 0 });
     g.setEdge(j.key, anchor(col + 1), { minlen: 1, weight: 0 });
   }
-  const edges: { from: string; to: string }[] = [];
+  const edges: { from: string; to: string; sameColumn: boolean }[] = [];
   for (const j of jobs) {
     for (const n of j.needs) {
       const from = jobs.find((o) => o.key === n);
       // A need inside the same stage cannot be a left-to-right edge between columns: draw it, do not rank by it.
       if (!keys.has(n) || !from) continue;
       if (from.stage !== j.stage) g.setEdge(n, j.key, { minlen: 1, weight: 1 });
-      edges.push({ from: n, to: j.key });
+      edges.push({ from: n, to: j.key, sameColumn: from.stage === j.stage });
     }
   }
   dagre.layout(g);
@@ -91,7 +93,7 @@ export function layoutPipeline(
       ...e,
       points: [
         { x: a.x + a.width, y: a.y + a.height / 2 },
-        { x: b.x, y: b.y + b.height / 2 },
+        { x: e.sameColumn ? b.x + b.width : b.x, y: b.y + b.height / 2 },
       ],
     };
   });
@@ -100,7 +102,8 @@ export function layoutPipeline(
     const x = col.length ? col.reduce((s, n) => s + n.x + n.width / 2, 0) / col.length : 0;
     return { name, x };
   });
-  const width = Math.max(0, ...nodes.map((n) => n.x + n.width + pad));
+  // Room on the right for an edge that bows out of the last column.
+  const width = Math.max(0, ...nodes.map((n) => n.x + n.width + pad + 24));
   const height = Math.max(0, ...nodes.map((n) => n.y + n.height + pad));
   return { nodes, edges: placedEdges, stages: stageX.filter((s) => s.x > 0), width, height };
 }

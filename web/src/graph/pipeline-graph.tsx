@@ -44,7 +44,10 @@ export default function PipelineGraph({ stages, jobs, action }: PipelineGraphPro
             const [a, b] = e.points;
             if (!a || !b) return null;
             const mx = (a.x + b.x) / 2;
-            const d = `M${a.x},${a.y + HEAD} C${mx},${a.y + HEAD} ${mx},${b.y + HEAD} ${b.x},${b.y + HEAD}`;
+            // Within one column the edge bows out to the right instead of crossing the nodes.
+            const d = e.sameColumn
+              ? `M${a.x},${a.y + HEAD} C${a.x + 28},${a.y + HEAD} ${b.x + 28},${b.y + HEAD} ${b.x},${b.y + HEAD}`
+              : `M${a.x},${a.y + HEAD} C${mx},${a.y + HEAD} ${mx},${b.y + HEAD} ${b.x},${b.y + HEAD}`;
             const done = byKey.get(e.from)?.status === "success";
             return <path key={`${e.from}->${e.to}`} d={d} className={done ? "edge done" : "edge"} />;
           })}
@@ -62,7 +65,9 @@ export default function PipelineGraph({ stages, jobs, action }: PipelineGraphPro
             >
               <StatusIcon status={job.status} />
               <Link href={`/jobs/${job.id}`} className="node-link">
-                <span className="node-name">{job.name}</span>
+                <span className="node-name" title={job.name}>
+                  {job.name}
+                </span>
                 <span className="node-meta">
                   {job.status}
                   {dur(job) !== null ? ` · ${formatDuration(dur(job))}` : ""}
