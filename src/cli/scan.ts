@@ -77,7 +77,7 @@ async function scanCommand(target: string, opts: ScanFlags): Promise<number> {
   if (opts.listRules) {
     if (format !== "table" && format !== "json")
       throw new CliError(`--list-rules prints table or json, not '${format}'`, EXIT.USAGE);
-    process.stdout.write(listRules(format));
+    process.stdout.write(await listRules(format));
     return EXIT.OK;
   }
   if (!(FORMATS as readonly string[]).includes(format))
@@ -149,7 +149,7 @@ async function scanCommand(target: string, opts: ScanFlags): Promise<number> {
     process.stderr.write(`wrote ${report.findings.length} finding(s) to ${opts.writeBaseline}\n`);
     return EXIT.OK;
   }
-  const text = renderReport(report, format as "table", {
+  const text = await renderReport(report, format as "table", {
     color: format === "table" && !opts.output && process.stdout.isTTY === true,
     started,
   });

@@ -24,7 +24,7 @@ export async function runScanStep(
   const report = await scan({ path: target, only });
   const reportPath = path.resolve(ctx.workspace, step.output);
   fs.mkdirSync(path.dirname(reportPath), { recursive: true });
-  fs.writeFileSync(reportPath, renderReport(report, step.format, { started }));
+  fs.writeFileSync(reportPath, await renderReport(report, step.format, { started }));
   const blocking = report.findings.filter((f) => reaches(f.severity, step.failOn));
   const summary = summaryLine(report);
   ctx.log(`gantry scan ${step.path || "."}: ${summary}`);

@@ -21,7 +21,7 @@ async function sampleReport() {
 describe("report formats", () => {
   it("SARIF validates against the SARIF 2.1.0 schema and has what GitHub code scanning needs", async () => {
     const report = await sampleReport();
-    const sarif = JSON.parse(renderReport(report, "sarif"));
+    const sarif = JSON.parse(await renderReport(report, "sarif"));
     const schemaPath = require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
     const schema = JSON.parse(fs.readFileSync(schemaPath, "utf8"));
     // The schema is written in draft-04 style (`id`); Ajv 8 reads the same rules under `$id`.
@@ -71,7 +71,7 @@ describe("report formats", () => {
 
   it("GitLab report follows the security report format with identifiers and locations", async () => {
     const report = await sampleReport();
-    const gl = JSON.parse(renderReport(report, "gitlab"));
+    const gl = JSON.parse(await renderReport(report, "gitlab"));
     expect(gl.version).toMatch(/^15\./);
     expect(gl.scan).toMatchObject({
       status: "success",
@@ -93,14 +93,14 @@ describe("report formats", () => {
     });
     expect(JSON.stringify(gl)).not.toContain(GITHUB_PAT);
     const onlySecrets = JSON.parse(
-      renderReport(await scan({ path: report.root, only: ["secrets"] }), "gitlab"),
+      await renderReport(await scan({ path: report.root, only: ["secrets"] }), "gitlab"),
     );
     expect(onlySecrets.scan.type).toBe("secret_detection");
   });
 
   it("the table groups by file and ends with a summary that counts skipped files", async () => {
     const report = await sampleReport();
-    const table = renderReport(report, "table");
+    const table = await renderReport(report, "table");
     expect(table).toMatch(/^Dockerfile\n/m);
     expect(table).toMatch(/\n\d+ findings \(\d+ (?:critical|high)[^)]*\); \d+ files, [\d.]+ MiB in [\d.]+ s/);
     expect(table).not.toContain("\x1b[");

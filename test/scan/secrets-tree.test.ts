@@ -24,7 +24,7 @@ describe("secrets scan of a working tree", () => {
     });
     expect(report.findings.map((f) => f.ruleId)).toContain("secrets/sonarqube-token");
     for (const format of ["table", "json", "sarif", "gitlab"] as const) {
-      const out = renderReport(report, format);
+      const out = await renderReport(report, format);
       expect(out, format).not.toContain(SLACK_BOT);
       expect(out, format).not.toContain(SONAR_TOKEN);
       expect(out, format).not.toContain(SLACK_BOT.slice(10));

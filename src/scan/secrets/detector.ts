@@ -43,33 +43,32 @@ const WINDOW = 16 * 1024;
 
 /** Finds secrets in one text. Order: by offset; one finding per secret span (most specific rule wins). */
 export function detectSecrets(text: string, compiled: CompiledRules): RawSecret[] {
-  return detectSecretsInBuffer(Buffer.from(text, "latin1"), compiled, text);
+  return detectSecretsInBuffer(Buffer.from(text, "latin1"), compiled);
 }
 
 /**
- * Finds secrets in file bytes. Offsets are byte offsets: the text is decoded as latin1 (one
- * char per byte), and only when a keyword occurs at all.
+ * Finds secrets in file bytes. Offsets are byte offsets. Only the lines around keyword hits are
+ * decoded (as latin1, one char per byte), so clean files never become strings at all.
  */
-export function detectSecretsInBuffer(
-  buf: Uint8Array,
-  compiled: CompiledRules,
-  decoded?: string,
-): RawSecret[] {
+export function detectSecretsInBuffer(bytes: Uint8Array, compiled: CompiledRules): RawSecret[] {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lines = new Map<number, Set<SecretRule>>();
-  let lastLine = -1;
-  let lastSet: Set<SecretRule> | undefined;
+  // The current line [curStart, curEnd): hits on the same line need no newline search.
+  let curStart = -1;
+  let curEnd = -1;
+  let curSet: Set<SecretRule> | undefined;
   compiled.automaton.scan(buf, (end, ids) => {
-    let lineStart: number;
-    if (lastSet !== undefined && lastLine <= end && !hasNewline(buf, lastLine, end)) lineStart = lastLine;
-    else lineStart = lastIndexOfNewline(buf, end) + 1;
-    let set = lineStart === lastLine ? lastSet : lines.get(lineStart);
-    if (!set) lines.set(lineStart, (set = new Set()));
-    for (const id of ids) for (const r of compiled.byKeyword[id] ?? []) set.add(r);
-    lastLine = lineStart;
-    lastSet = set;
+    if (curSet === undefined || end >= curEnd || end < curStart) {
+      curStart = buf.lastIndexOf(10, end) + 1;
+      const nl = buf.indexOf(10, end);
+      curEnd = nl === -1 ? buf.length : nl;
+      curSet = lines.get(curStart);
+      if (!curSet) lines.set(curStart, (curSet = new Set()));
+    }
+    for (const id of ids) for (const r of compiled.byKeyword[id] ?? []) curSet.add(r);
   });
   if (lines.size === 0) return [];
-  const text = decoded ?? Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString("latin1");
+  const len = buf.length;
   const found: RawSecret[] = [];
   const taken = new Set<number>();
   for (const [lineStart, ruleSet] of lines) {
@@ -77,29 +76,29 @@ export function detectSecretsInBuffer(
       ruleSet.size > 1
         ? [...ruleSet].sort((a, b) => (compiled.rank.get(a) ?? 0) - (compiled.rank.get(b) ?? 0))
         : ruleSet;
-    let lineEnd = text.indexOf("\n", lineStart);
-    if (lineEnd === -1) lineEnd = text.length;
+    let lineEnd = buf.indexOf(10, lineStart);
+    if (lineEnd === -1) lineEnd = len;
     // Include the next line: XML and YAML often put the value under its key.
-    let nextEnd = lineEnd < text.length ? text.indexOf("\n", lineEnd + 1) : lineEnd;
-    if (nextEnd === -1) nextEnd = text.length;
+    let nextEnd = lineEnd < len ? buf.indexOf(10, lineEnd + 1) : lineEnd;
+    if (nextEnd === -1) nextEnd = len;
     for (const rule of rules) {
       if (rule.document) {
-        const before = text.lastIndexOf("\n---", lineStart);
+        const before = buf.lastIndexOf("\n---", lineStart, "latin1");
         const from = Math.max(before === -1 ? 0 : before + 1, lineStart - WINDOW);
-        const after = text.indexOf("\n---", lineStart);
+        const after = buf.indexOf("\n---", lineStart, "latin1");
         runRule(
           rule,
-          text,
+          buf,
           from,
-          after === -1 ? Math.min(text.length, lineStart + WINDOW) : after,
+          after === -1 ? Math.min(len, lineStart + WINDOW) : after,
           lineEnd,
           found,
           taken,
         );
         continue;
       }
-      const end = rule.multiline ? Math.min(text.length, lineStart + WINDOW) : nextEnd;
-      runRule(rule, text, lineStart, end, lineEnd, found, taken);
+      const end = rule.multiline ? Math.min(len, lineStart + WINDOW) : nextEnd;
+      runRule(rule, buf, lineStart, end, lineEnd, found, taken);
     }
   }
   return found.sort((a, b) => a.start - b.start);
@@ -107,7 +106,7 @@ export function detectSecretsInBuffer(
 
 function runRule(
   rule: SecretRule,
-  text: string,
+  buf: Buffer,
   from: number,
   to: number,
   mustStartBefore: number,
@@ -115,7 +114,7 @@ function runRule(
   taken: Set<number>,
 ): void {
   const re = rule.pattern;
-  const window = from === 0 && to === text.length ? text : text.slice(from, to);
+  const window = buf.toString("latin1", from, to);
   re.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = re.exec(window)) !== null) {
@@ -149,16 +148,6 @@ function accept(
   if (rule.reject?.(secret, window.slice(Math.max(0, at - 200), at + 200), groups)) return false;
   if (rule.id.startsWith("generic-") && rejectGeneric(rule.id, key, secret)) return false;
   return true;
-}
-
-function lastIndexOfNewline(buf: Uint8Array, from: number): number {
-  for (let i = from; i >= 0; i--) if (buf[i] === 10) return i;
-  return -1;
-}
-
-function hasNewline(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i <= to; i++) if (buf[i] === 10) return true;
-  return false;
 }
 
 /** The identifier characters (`[\w.-]`, at most 40) that end just before `at`. */

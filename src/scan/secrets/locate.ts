@@ -12,45 +12,43 @@ export interface SecretFinding extends Finding {
 const ALLOW = /gantry:allow(?:[ \t]+([^\r\n]*\S))?/;
 
 /**
- * Turns raw matches in `text` into located, redacted findings. Lines are 1-based; columns are
- * 1-based and `endColumn` exclusive. `lineOffset` shifts lines (for diff hunks).
+ * Turns raw matches into located, redacted findings. `source` is the scanned text or its bytes
+ * (offsets are the same: text is handled as latin1). Lines are 1-based; columns are 1-based and
+ * `endColumn` exclusive. `lineMap` maps lines of a diff's added text to the file's lines.
  */
 export function locateSecrets(
-  text: string,
+  source: string | Buffer,
   raws: readonly RawSecret[],
   file: string,
   lineMap?: readonly number[],
 ): SecretFinding[] {
+  const buf = typeof source === "string" ? Buffer.from(source, "latin1") : source;
   const out: SecretFinding[] = [];
   let line = 1;
   let lineStart = 0;
-  let pos = 0;
+  // Advance line by line (native newline search) up to each match, in offset order.
   const advance = (to: number): void => {
-    for (; pos < to; pos++)
-      if (text.charCodeAt(pos) === 10) {
-        line++;
-        lineStart = pos + 1;
-      }
+    for (let nl = buf.indexOf(10, lineStart); nl !== -1 && nl < to; nl = buf.indexOf(10, lineStart)) {
+      line++;
+      lineStart = nl + 1;
+    }
   };
-  for (const raw of raws) {
+  const mapLine = (l: number): number => (lineMap ? (lineMap[l - 1] ?? l) : l);
+  for (const raw of [...raws].sort((a, b) => a.start - b.start)) {
     advance(raw.start);
     const startLine = line;
-    const startCol = raw.start - lineStart + 1;
-    const thisLineStart = lineStart;
     let endLine = startLine;
-    let endLineStart = thisLineStart;
-    for (let i = raw.start; i < raw.end; i++)
-      if (text.charCodeAt(i) === 10) {
-        endLine++;
-        endLineStart = i + 1;
-      }
-    const prevStart = thisLineStart === 0 ? 0 : text.lastIndexOf("\n", thisLineStart - 2) + 1;
-    let lineEnd = text.indexOf("\n", thisLineStart);
-    if (lineEnd === -1) lineEnd = text.length;
-    const here = ALLOW.exec(text.slice(thisLineStart, lineEnd));
-    const above = thisLineStart === 0 ? null : ALLOW.exec(text.slice(prevStart, thisLineStart));
+    let endLineStart = lineStart;
+    for (let nl = buf.indexOf(10, raw.start); nl !== -1 && nl < raw.end; nl = buf.indexOf(10, nl + 1)) {
+      endLine++;
+      endLineStart = nl + 1;
+    }
+    let lineEnd = buf.indexOf(10, lineStart);
+    if (lineEnd === -1) lineEnd = buf.length;
+    const prevStart = lineStart < 2 ? 0 : buf.lastIndexOf(10, lineStart - 2) + 1;
+    const here = ALLOW.exec(buf.toString("latin1", lineStart, lineEnd));
+    const above = lineStart === 0 ? null : ALLOW.exec(buf.toString("latin1", prevStart, lineStart));
     const allow = here ?? above;
-    const mapLine = (l: number): number => (lineMap ? (lineMap[l - 1] ?? l) : l);
     const f: SecretFinding = {
       ruleId: `secrets/${raw.rule.id}`,
       scanner: "secrets",
@@ -58,7 +56,7 @@ export function locateSecrets(
       message: `${raw.rule.title}: ${redact(raw.secret)}`,
       file,
       line: mapLine(startLine),
-      column: startCol,
+      column: raw.start - lineStart + 1,
       endLine: mapLine(endLine),
       endColumn: raw.end - endLineStart + 1,
       fingerprint: fingerprint(raw.rule.id, file, raw.secret),

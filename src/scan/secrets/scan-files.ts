@@ -1,9 +1,8 @@
-import fs from "node:fs";
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ScanFile } from "../files.js";
 import type { SecretFinding } from "./locate.js";
-import { scanBuffer } from "./scan-buffer.js";
+import { readReused, scanBuffer } from "./scan-buffer.js";
 import type { WorkerInput, WorkerOutput } from "./worker.js";
 
 /** Totals and findings of a secrets scan over files. */
@@ -76,7 +75,7 @@ function scanInline(files: readonly ScanFile[]): SecretFilesResult {
   for (const f of files) {
     let buf: Buffer;
     try {
-      buf = fs.readFileSync(f.abs);
+      buf = readReused(f.abs);
     } catch {
       result.unreadable++;
       continue;

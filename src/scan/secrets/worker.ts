@@ -1,6 +1,5 @@
-import fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { scanBuffer } from "./scan-buffer.js";
+import { readReused, scanBuffer } from "./scan-buffer.js";
 import type { SecretFinding } from "./locate.js";
 
 /** What the pool sends: files to scan. */
@@ -21,7 +20,7 @@ const out: WorkerOutput = { findings: [], bytes: 0, binary: 0, unreadable: 0 };
 for (const f of input.files) {
   let buf: Buffer;
   try {
-    buf = fs.readFileSync(f.abs);
+    buf = readReused(f.abs);
   } catch {
     out.unreadable++;
     continue;
