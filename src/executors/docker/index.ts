@@ -13,7 +13,7 @@ import { reapLeftovers } from "./reaper.js";
 import { startService, waitForServices, type StartedService } from "./services.js";
 import { DockerSession, removeResources, type JobResources } from "./session.js";
 import { dockerSocketAccess } from "./socket.js";
-import { WarmNetns } from "./warm-netns.js";
+import { NetnsPool } from "./warm-netns.js";
 
 export {
   runDockerBuildStep,
@@ -50,21 +50,13 @@ export class DockerExecutor implements Executor {
   readonly name = "docker" as const;
   readonly docker: Docker;
 
-  private readonly warm: WarmNetns | undefined;
+  private readonly warm: NetnsPool | undefined;
   /** Removals handed over by sessions' `cleanup`, still in flight. */
   private readonly pending = new Set<Promise<void>>();
-  private readonly detach: ((removal: Promise<void>) => void) | undefined;
 
   constructor(private readonly opts: DockerExecutorOptions = {}) {
     this.docker = opts.docker ?? new Docker();
-    this.warm = opts.warmNetwork === false ? undefined : new WarmNetns(this.docker);
-    this.detach =
-      opts.detachCleanup === false
-        ? undefined
-        : (removal) => {
-            this.pending.add(removal);
-            void removal.catch(() => undefined).finally(() => this.pending.delete(removal));
-          };
+    this.warm = opts.warmNetwork === false ? undefined : new NetnsPool(this.docker);
   }
 
   supports(spec: ExecutorSpec): true | string {
@@ -83,7 +75,7 @@ export class DockerExecutor implements Executor {
       if (signal.aborted) throw new ExecutorError("cancelled while the docker job was starting");
       return session;
     } catch (err) {
-      await removeResources(this.docker, res).catch(() => undefined);
+      await this.removeAndRelease(res).catch(() => undefined);
       if (signal.aborted) throw new ExecutorError("cancelled while the docker job was starting");
       if (err instanceof ExecutorError) throw err;
       const unreachable = /ENOENT|ECONNREFUSED|EACCES|EHOSTUNREACH|ETIMEDOUT/.test(errorMessage(err));
@@ -183,8 +175,9 @@ export class DockerExecutor implements Executor {
     // A plain job (no services, no network options) can join a pre-started network namespace.
     const plain =
       !jobNetwork && !args.network && !args.hostname && !args.extraHosts.length && !args.dns.length;
-    let container =
-      plain && this.warm ? await this.startInWarmNetns(options, res, pullPolicy, job, signal) : undefined;
+    let container = plain
+      ? await this.startInHolder(options, res, pullPolicy, job, image, signal)
+      : undefined;
     if (!container) {
       container = await create();
       res.containers.unshift(container.id);
@@ -192,23 +185,31 @@ export class DockerExecutor implements Executor {
         await docker.getNetwork(jobNetwork).connect({ Container: container.id });
       await container.start();
     }
-    if (plain) this.warm?.refill(image);
     if (services.length > 0)
       await waitForServices(docker, services, prefix, this.opts.serviceWaitMs ?? 30_000, job.log, signal);
-    return new DockerSession(docker, workdir, container, res, signal, job.env, this.detach);
+    return new DockerSession(
+      docker,
+      workdir,
+      container,
+      signal,
+      job.env,
+      () => this.removeAndRelease(res),
+      this.opts.detachCleanup !== false,
+    );
   }
 
-  /** Starts the job container in a spare network holder's namespace; undefined to start normally. */
-  private async startInWarmNetns(
+  /** Starts the job container in a free network holder's namespace; undefined to start it the ordinary way. */
+  private async startInHolder(
     options: (mode: string | undefined) => Docker.ContainerCreateOptions & { Image: string },
     res: JobResources,
     pullPolicy: PullPolicy[] | undefined,
     job: ExecutorJob,
+    image: string,
     signal: AbortSignal,
   ): Promise<Docker.Container | undefined> {
-    const holder = await this.warm?.take();
+    const holder = await this.warm?.acquire(job.runId, image);
     if (!holder) return undefined;
-    res.containers.push(holder);
+    res.holder = { runId: job.runId, id: holder };
     const container = await createWithImage(
       this.docker,
       options(`container:${holder}`),
@@ -221,20 +222,34 @@ export class DockerExecutor implements Executor {
       await container.start();
       return container;
     } catch {
-      // The holder died (e.g. removed by hand): start the job the ordinary way.
-      await removeResources(this.docker, res).catch(() => undefined);
+      // The holder is unusable (removed by hand?): drop it and start the job the ordinary way.
+      const removal = removeResources(this.docker, res);
       res.containers.length = 0;
+      const holderGone = removal.then(() => Promise.reject(new Error("network holder unusable")));
+      this.warm?.release(job.runId, holder, holderGone);
+      res.holder = undefined;
+      await removal.catch(() => undefined);
       return undefined;
     }
   }
 
+  /** Removes a job's containers and network, then gives its network holder back; tracked for `dispose`. */
+  private removeAndRelease(res: JobResources): Promise<void> {
+    const removal = removeResources(this.docker, res);
+    if (res.holder) this.warm?.release(res.holder.runId, res.holder.id, removal);
+    this.pending.add(removal);
+    void removal.catch(() => undefined).finally(() => this.pending.delete(removal));
+    return removal;
+  }
+
   /**
-   * Waits for detached removals and removes the spare network holder. Optional: the process
+   * Waits for detached removals and removes the free network holders. Optional: the process
    * also does this by itself when its event loop drains.
    */
   async dispose(): Promise<void> {
-    await this.warm?.dispose();
+    // Removals first: they hand their network holders back to the pool, which then goes.
     await Promise.all([...this.pending].map((p) => p.catch(() => undefined)));
+    await this.warm?.dispose();
   }
 
   /** Jenkins `agent { dockerfile }`: builds the image from the workspace first. */

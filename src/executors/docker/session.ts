@@ -13,6 +13,8 @@ export interface JobResources {
   /** The job container first, then services. */
   containers: string[];
   network?: string;
+  /** The network holder whose namespace the job container joined (not removed with the job: reused). */
+  holder?: { runId: string; id: string };
 }
 
 /** How long a timed-out script gets to die after the in-container kill before the container is killed. */
@@ -33,18 +35,19 @@ export class DockerSession implements ExecutorSession {
   };
 
   /**
-   * @param detach When given, `cleanup` hands the removal to it and resolves at once (the
-   * executor tracks it): every command has finished by then, and the engine need not wait
-   * ~150 ms for the engine to tear the container down before the next job starts.
+   * @param remove Removes the job's containers and network (the executor's, so that it can
+   * track removals and reuse a network holder afterwards).
+   * @param detach Whether `cleanup` may resolve before that removal ends: every command has
+   * finished by then, and the next job need not wait for the engine to tear the container down.
    */
   constructor(
     private readonly docker: Docker,
     readonly workdir: string,
     private readonly container: Docker.Container,
-    private readonly resources: JobResources,
     private readonly signal: AbortSignal,
     private readonly jobEnv: Record<string, string>,
-    private readonly detach?: (removal: Promise<void>) => void,
+    private readonly remove: () => Promise<void>,
+    private readonly detach: boolean,
   ) {
     signal.addEventListener("abort", this.onAbort, { once: true });
   }
@@ -147,12 +150,13 @@ export class DockerSession implements ExecutorSession {
     if (this.cleaned) return this.cleaned;
     // Nothing of the job may run once cleanup resolves: running commands end with the kill.
     for (const stop of this.running) stop();
-    const removal = removeResources(this.docker, this.resources).catch((err: unknown) => {
+    const removal = this.remove().catch((err: unknown) => {
       this.cleaned = undefined;
       throw err;
     });
     if (this.detach && this.running.size === 0) {
-      this.detach(removal);
+      // Failures surface through the executor (`dispose`) and the reaper, not this job.
+      removal.catch(() => undefined);
       this.cleaned = Promise.resolve();
     } else {
       this.cleaned = removal;
