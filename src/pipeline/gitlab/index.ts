@@ -6,7 +6,7 @@ import { resolveExtends } from "./extends.js";
 import { resolveIncludes } from "./include.js";
 import { interpolateInputs } from "./inputs.js";
 import { compileJob, type CompiledInstance } from "./job.js";
-import { DEFAULT_STAGES, GLOBAL_KEYWORDS } from "./keywords.js";
+import { DEFAULT_KEYWORDS, DEFAULT_STAGES, GLOBAL_KEYWORDS, UNSUPPORTED_JOB_KEYWORDS } from "./keywords.js";
 import { checkCycles, resolveNeeds, type NeedsIndex, type NeedsNode } from "./needs.js";
 import { resolveReferences } from "./reference.js";
 import { firstMatchingRule, type RuleEnv } from "./rules.js";
@@ -182,6 +182,18 @@ async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Pla
   const defaults = isMapValue(root.default) ? root.default : newMap();
   if (root.default !== undefined && root.default !== null && !isMapValue(root.default)) {
     bag.error("GL017", `default must be a map, got ${typeName(root.default)}`, posOf(st, root, "default"));
+  }
+  for (const k of Object.keys(defaults)) {
+    const why = UNSUPPORTED_JOB_KEYWORDS[k];
+    if (why) bag.warning("GL022", `default: ${why}`, st.loc.keyAt(defaults, k, st.file));
+    else if (!(DEFAULT_KEYWORDS as readonly string[]).includes(k)) {
+      bag.error(
+        "GL018",
+        `unknown keyword "${k}" in default`,
+        st.loc.keyAt(defaults, k, st.file),
+        didYouMeanHint(k, DEFAULT_KEYWORDS) ?? `default may hold ${DEFAULT_KEYWORDS.join(", ")}`,
+      );
+    }
   }
   const legacyDefaults = newMap();
   for (const k of ["image", "services", "cache", "before_script", "after_script"]) {

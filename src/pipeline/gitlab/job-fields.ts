@@ -148,11 +148,19 @@ export function compileArtifacts(
           `artifacts:reports ${others.join(", ")} are kept as plain artifacts only`,
           st.loc.keyAt(r, others[0]!, st.file),
         );
-        for (const k of others) out.paths.push(...stringList(st, r, k, `${jobName}.artifacts.reports.${k}`));
+        for (const k of others) out.paths.push(...reportPaths(r[k]).map((p) => projectPath(p, vars)));
       }
     }
   }
   return out;
+}
+
+/** Paths of a report Gantry does not process: a path, a list, or `{path}` (coverage_report). */
+function reportPaths(v: Value | undefined): string[] {
+  if (typeof v === "string") return [v];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === "string");
+  if (isMapValue(v) && typeof v.path === "string") return [v.path];
+  return [];
 }
 
 export function compileCache(

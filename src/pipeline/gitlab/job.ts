@@ -111,7 +111,9 @@ export function compileJob(
       continue;
     }
     const why = UNSUPPORTED_JOB_KEYWORDS[k];
-    if (why) st.bag.warning("GL022", `${name}: ${why}`, st.loc.keyAt(job, k, st.file));
+    // Keys inherited from `default:` are warned about once, there.
+    if (why && input.job[k] !== undefined)
+      st.bag.warning("GL022", `${name}: ${why}`, st.loc.keyAt(job, k, st.file));
   }
 
   const stage = job.stage === undefined ? "test" : scalarString(job.stage);

@@ -783,6 +783,22 @@ toString: {needs: [__proto__], script: y}
     },
   },
   {
+    name: "unsupported keys in default warn once; other reports are plain artifacts",
+    input: `
+default:
+  id_tokens: {TOKEN: {aud: x}}
+a:
+  script: x
+  artifacts:
+    reports:
+      coverage_report: {coverage_format: cobertura, path: cov.xml}
+      sast: gl-sast.json
+b: {script: x}
+`,
+    plan: { jobs: [{ artifacts: { paths: ["cov.xml", "gl-sast.json"] } }, { id: "b" }] },
+    diagnostics: [{ severity: "warning", code: "GL022", line: 3, column: 3, message: /^default: id_tokens/ }],
+  },
+  {
     name: "inherit: variables false or a list of names",
     input: `
 variables: {A: a, B: b}
@@ -879,6 +895,11 @@ build: {parallel: 2, script: x}
       { severity: "error", code: "GL014", line: 1, column: 10 },
       { severity: "error", code: "GL014", line: 1, column: 14 },
     ],
+  },
+  {
+    name: "unknown keyword in default",
+    input: "default:\n  script: [x]\njob: {script: x}\n",
+    diagnostics: [{ severity: "error", code: "GL018", line: 2, column: 3 }],
   },
   {
     name: "include cycle",
