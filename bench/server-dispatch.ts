@@ -10,7 +10,18 @@ import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { machine } from "./lib.js";
-import { api, compiled, echoJobs, finish, gitRepo, node, repoRoot, server, tmp } from "./server-lib.js";
+import {
+  api,
+  compiled,
+  echoJobs,
+  finish,
+  gantryMain,
+  gitRepo,
+  node,
+  repoRoot,
+  server,
+  tmp,
+} from "./server-lib.js";
 
 const N = Number(process.env.BENCH_JOBS ?? 2000);
 const RUNNERS = 8;
@@ -43,7 +54,7 @@ async function once(
       runners.push(
         kind === "protocol"
           ? node(path.join(repoRoot, "bench/server-noop-runner.ts"), [s.url, token, "8"])
-          : node(path.join(repoRoot, "src/cli/main.ts"), [
+          : node(gantryMain(), [
               "runner",
               "--server",
               s.url,

@@ -210,10 +210,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       for (const t of timers) clearInterval(t);
       // The built-in runner stops leasing and gets a grace period to finish its jobs; what
       // still runs after it is canceled and reported as such.
-      agent?.stop(false);
-      await Promise.race([agentDone, new Promise((r) => setTimeout(r, o.shutdownGraceMs ?? 10_000))]);
-      agent?.stop(true);
-      await Promise.race([agentDone, new Promise((r) => setTimeout(r, 5_000))]);
+      if (agent && agentDone) {
+        const within = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+        agent.stop(false);
+        await Promise.race([agentDone, within(o.shutdownGraceMs ?? 10_000)]);
+        agent.stop(true);
+        await Promise.race([agentDone, within(5_000)]);
+      }
       await app.close();
       await services.starter.idle();
       await db.close();

@@ -28,7 +28,22 @@ async function openSqlite(file: string): Promise<Db> {
   native.pragma("busy_timeout = 5000");
   native.pragma("synchronous = NORMAL");
   native.pragma("foreign_keys = OFF");
-  const k = new Kysely<Schema>({ dialect: new SqliteDialect({ database: native }) });
+  // Kysely prepares every query anew; better-sqlite3 statements are reusable, and our
+  // queries repeat, so keep the prepared ones (bounded).
+  const statements = new Map<string, ReturnType<typeof native.prepare>>();
+  const database = {
+    close: () => native.close(),
+    prepare: (text: string) => {
+      let st = statements.get(text);
+      if (!st) {
+        st = native.prepare(text);
+        if (statements.size >= 500) statements.delete(statements.keys().next().value!);
+        statements.set(text, st);
+      }
+      return st;
+    },
+  };
+  const k = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
   return { k, dialect: "sqlite", close: () => k.destroy() };
 }
 
