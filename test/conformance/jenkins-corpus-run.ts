@@ -38,6 +38,8 @@ export interface Expectation {
   attempts?: Record<string, number>;
   /** Archived files (by name, from any job) and their exact content. */
   artifacts?: Record<string, string>;
+  /** The compile diagnostics printed, as `severity[code]`, in order; none when absent. */
+  diagnostics?: string[];
 }
 
 /** What Jenkins does that Gantry does not (yet); asserted to be still missing. */
@@ -139,6 +141,7 @@ export const RUNNABLE: Record<string, SampleRun[]> = {
   "pmd__agent_agentNone.groovy": [
     {
       expect: {
+        diagnostics: ["warning[JK-no-agent]"],
         code: 1,
         run: "failed",
         jobs: { foo: "failed" },
@@ -182,6 +185,7 @@ export const RUNNABLE: Record<string, SampleRun[]> = {
     {
       args: SECRETS,
       expect: {
+        diagnostics: ["info[JK-deprecated]"],
         code: 0,
         run: "success",
         jobs: {
@@ -206,6 +210,7 @@ export const RUNNABLE: Record<string, SampleRun[]> = {
     {
       args: [...SECRETS, "--secret", "fileCred=file-secret", "--secret", "otherFileCred=other-file-secret"],
       expect: {
+        diagnostics: ["info[JK-deprecated]"],
         code: 0,
         run: "success",
         jobs: { foo: "success", bar: "success" },
@@ -256,6 +261,7 @@ export const RUNNABLE: Record<string, SampleRun[]> = {
   "pmd__properties_stashWithSpecifiedPropertyValue.groovy": [
     {
       expect: {
+        diagnostics: ["info[JK-recorded-option]"],
         code: 0,
         run: "success",
         jobs: { stash: "success" },
@@ -511,6 +517,7 @@ export const RUNNABLE: Record<string, SampleRun[]> = {
   "pmd__restart_isRestartedRunCondition.groovy": [
     {
       expect: {
+        diagnostics: ["info[JK-when]"],
         code: 0,
         run: "success",
         jobs: { "skip-on-restart": "success", restart: "skipped" },
@@ -530,6 +537,7 @@ export const RUNNABLE: Record<string, SampleRun[]> = {
       },
     },
   ],
+  // timeout and retry around echo need no node: no JK-no-agent warning under agent none.
   "pmd__steps_nestedTreeSteps.groovy": [
     { expect: { code: 0, run: "success", jobs: { foo: "success" }, logs: { foo: ["hello"] } } },
   ],

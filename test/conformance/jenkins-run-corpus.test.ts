@@ -230,6 +230,8 @@ describe("jenkins corpus: every PURE and DECL+EXPR sample runs", () => {
         }
         const all = [...logs.values()].flat().join("\n");
         for (const text of e.absent ?? []) expect(all, where).not.toContain(text);
+        const printed = [...res.stderr.matchAll(/^Jenkinsfile:\d+:\d+: (\w+\[[\w-]+\])/gm)].map((m) => m[1]);
+        expect(printed, where).toEqual(e.diagnostics ?? []);
         const files = artifacts(res.dir);
         for (const [name, content] of Object.entries(e.artifacts ?? {}))
           expect(files[name], where).toBe(content);

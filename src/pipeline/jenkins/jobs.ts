@@ -33,6 +33,19 @@ const MAX_MATRIX_CELLS = 256;
 /** Steps Jenkins runs without a node (so `agent none` is fine for them). */
 const FLYWEIGHT = new Set<Step["kind"]>(["echo", "error", "unstable", "sleep"]);
 
+/** Whether Jenkins needs a node for `step`: wrappers such as `timeout` and `retry` only if what they hold does. */
+function needsNode(step: Step): boolean {
+  switch (step.kind) {
+    case "timeout":
+    case "retry":
+    case "catchError":
+    case "withEnv":
+      return step.steps.some(needsNode);
+    default:
+      return !FLYWEIGHT.has(step.kind);
+  }
+}
+
 interface Inherited {
   executor: ExecutorSpec;
   /** Key of the agent that owns the workspace (see Job.workspace). */
@@ -155,10 +168,7 @@ function leafJob(b: JobBuilder, s: StageDef, preds: string[], inh: Inherited): J
   const steps = compileSteps(body, cx);
   const post = s.sections.post ? compilePost(s.sections.post, cx) : {};
   const id = uniqueId(b, inh.parents.join(" / "));
-  if (
-    inh.executor.kind === "none" &&
-    [...steps, ...Object.values(post).flat()].some((st) => !FLYWEIGHT.has(st.kind))
-  ) {
+  if (inh.executor.kind === "none" && [...steps, ...Object.values(post).flat()].some(needsNode)) {
     report(
       cx,
       "warning",
