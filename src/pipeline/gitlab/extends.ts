@@ -78,7 +78,10 @@ export function resolveExtends(
           "GL053",
           `"${name}" extends "${p.name}", which does not exist`,
           at,
-          hint ?? "define that job or template, or fix the name",
+          hint ??
+            (st.includeFailed
+              ? "it may be defined in an include that could not be loaded (see that error)"
+              : "define that job or template, or fix the name"),
         );
         broken.add(name);
         continue;

@@ -107,6 +107,7 @@ async function entryFiles(
   let at = posOf(st, owner, key);
   if (typeof value === "string") {
     if (/^https?:\/\//.test(value)) {
+      st.includeFailed = true;
       st.bag.error(
         "GL062",
         `${OTHER_KINDS.remote}: ${value}`,
@@ -123,6 +124,7 @@ async function entryFiles(
     }
     const kind = Object.keys(OTHER_KINDS).find((k) => value[k] !== undefined);
     if (kind) {
+      st.includeFailed = true;
       st.bag.error(
         "GL062",
         `${OTHER_KINDS[kind]}: ${scalarString(value[kind]) ?? ""}`.replace(/: $/, ""),
@@ -215,6 +217,7 @@ async function loadFile(st: CompileState, rel: string, at: Position): Promise<YM
     text = await readFile(path.join(st.ctx.projectDir, rel), "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    st.includeFailed = true;
     st.bag.error(
       "GL067",
       code === "ENOENT"

@@ -126,6 +126,8 @@ export function compileJob(
     return none;
   }
   if (!stages.includes(stage)) {
+    // A job whose template could not be found has no stage of its own: that error says it.
+    if (input.extendsBroken) return none;
     st.bag.error(
       "GL024",
       `stage "${stage}" of job "${name}" is not defined in stages`,

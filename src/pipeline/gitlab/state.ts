@@ -11,6 +11,8 @@ export interface CompileState {
   file: string;
   /** Top-level keys already reported as misspelt keywords: the schema need not explain them again. */
   misspelt: Set<string>;
+  /** Some include could not be loaded: templates and stages may be defined in it. */
+  includeFailed?: boolean;
 }
 
 /** Position of `obj[key]` (or of `obj`), falling back to the pipeline file. */
