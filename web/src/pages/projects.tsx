@@ -86,6 +86,13 @@ function NewProject({ onDone }: { onDone: () => void }) {
           onChange={(e) => setForm({ ...form, defaultBranch: e.target.value || undefined })}
         />
       </label>
+      <label>
+        Pipeline file (empty: gantry.yml, .gitlab-ci.yml or Jenkinsfile, found by itself)
+        <input
+          value={form.pipelineFile ?? ""}
+          onChange={(e) => setForm({ ...form, pipelineFile: e.target.value || undefined })}
+        />
+      </label>
       <div className="row">
         <button type="submit" className="primary">
           Create
