@@ -37,7 +37,10 @@ export function register(program: Command): void {
     )
     .option("--only <scanners>", "comma-separated: secrets, dockerfile, kubernetes")
     .option("--staged", "scan the staged version of staged files (secrets; for pre-commit hooks)")
-    .option("--git <range>", "scan lines added in a git range, e.g. origin/main..HEAD or --all (secrets)")
+    .option(
+      "--git <range>",
+      "scan lines added in a git range, e.g. origin/main..HEAD, or `all` for every branch (secrets)",
+    )
     .option("--baseline <file>", "leave out findings listed in this baseline file")
     .option("--write-baseline <file>", "write all current findings to a baseline file and exit 0")
     .option("--no-inline-allow", "ignore `gantry:allow <reason>` comments (policy: no inline suppression)")

@@ -51,13 +51,17 @@ export async function scanStaged(
 
 /**
  * Scans the lines added by each commit in `range` (`git log -p RANGE`, e.g. `origin/main..HEAD`
- * or `--all`). Findings carry the commit and the line number in that commit's version of the file.
+ * or `all` for every branch). Findings carry the commit and the line number in that commit's version of the file.
  */
 export async function scanHistory(
   cwd: string,
   range: string,
   accept: (rel: string) => boolean,
 ): Promise<{ findings: SecretFinding[]; commits: number; bytes: number }> {
+  const revs = range.trim() === "all" ? ["--all"] : range.split(/\s+/).filter(Boolean);
+  // Revisions only: an option smuggled in as a "range" (`--output=…`) must not reach git.
+  if (range.trim() !== "all" && revs.some((r) => r.startsWith("-")))
+    throw new GitSourceError(`'${range}' is not a revision range`);
   await git(cwd, ["rev-parse", "--git-dir"]);
   const args = [
     "log",
@@ -67,7 +71,7 @@ export async function scanHistory(
     "--no-ext-diff",
     "--no-renames",
     "--format=%x00commit %H",
-    ...range.split(/\s+/).filter(Boolean),
+    ...revs,
     "--",
   ];
   const child = spawn("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
