@@ -16,13 +16,18 @@ export async function appendLog(
   attempt: number,
   seq: number,
   text: string,
+  runnerId?: number,
 ): Promise<AppendResult> {
   const size = Buffer.byteLength(text);
   return writeTx(db, async (trx) => {
-    let q = trx.selectFrom("jobs").select(["status", "attempt", "log_size"]).where("id", "=", jobId);
+    let q = trx
+      .selectFrom("jobs")
+      .select(["status", "attempt", "log_size", "runner_id"])
+      .where("id", "=", jobId);
     if (db.dialect === "postgres") q = q.forUpdate();
     const j = await q.executeTakeFirst();
     if (!j || j.attempt !== attempt || j.status !== "running") return { kind: "stale" };
+    if (runnerId !== undefined && Number(j.runner_id) !== runnerId) return { kind: "stale" };
     const dup = await trx
       .selectFrom("job_logs")
       .select(["offset", "size"])

@@ -409,11 +409,11 @@ export function runnerRoutes(s: Services): RouteDef[] {
         seq: z.number().int().positive(),
         text: z.string(),
       }),
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body, caller }) => {
         let text = body.text;
         const secrets = s.jobSecrets.get(params.id);
         if (secrets) for (const v of secrets) if (v.length >= 3) text = text.split(v).join(MASK);
-        const r = await appendLog(s.db, params.id, body.attempt, body.seq, text);
+        const r = await appendLog(s.db, params.id, body.attempt, body.seq, text, runnerId(caller));
         if (r.kind === "stale")
           throw conflict(`job ${params.id} attempt ${body.attempt} is not running; log refused`);
         if (!r.duplicate) s.metrics.logBytes.inc(r.size);
