@@ -22,6 +22,7 @@ export function RunPipeline({ project }: { project: string }) {
   const proj = useApi<Project>(`/api/v1/projects/${seg(project)}`);
   const [ref, setRef] = useState("");
   const [vars, setVars] = useState("");
+  const [extra, setExtra] = useState("");
   const [params, setParams] = useState<Record<string, string>>({});
   const [declared, setDeclared] = useState<Parameter[]>([]);
   const [error, setError] = useState<unknown>();
@@ -49,15 +50,11 @@ export function RunPipeline({ project }: { project: string }) {
     setBusy(true);
     setError(undefined);
     try {
-      const variables: Record<string, string> = {};
-      for (const line of vars.split("\n")) {
-        const t = line.trim();
-        if (!t) continue;
-        const eq = t.indexOf("=");
-        if (eq <= 0) throw new Error(`variable line "${t}" must be KEY=value`);
-        variables[t.slice(0, eq).trim()] = t.slice(eq + 1);
-      }
-      const body: CreatePipelineRequest = { variables, params };
+      const variables = keyValues(vars, "variable");
+      const body: CreatePipelineRequest = {
+        variables,
+        params: { ...keyValues(extra, "parameter"), ...params },
+      };
       if (ref.trim()) body.ref = ref.trim();
       const res = await api<CreatePipelineResponse>(
         "POST",
@@ -113,6 +110,22 @@ export function RunPipeline({ project }: { project: string }) {
             spellCheck={false}
           />
         </label>
+        <details>
+          <summary>Other parameters</summary>
+          <label>
+            <span>
+              Parameters the form above does not list (one <code>NAME=value</code> a line; a first run of a
+              pipeline file shows none until it has been compiled once)
+            </span>
+            <textarea
+              name="parameters"
+              rows={3}
+              value={extra}
+              onChange={(e) => setExtra(e.target.value)}
+              spellCheck={false}
+            />
+          </label>
+        </details>
         <div className="row">
           <button type="submit" className="primary" disabled={busy} data-testid="run-submit">
             {busy ? "Starting…" : "Run pipeline"}
@@ -183,4 +196,17 @@ export function ParamField({
         </label>
       );
   }
+}
+
+/** Parses `KEY=value` lines; blank lines are skipped. */
+function keyValues(text: string, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const t = line.trim();
+    if (!t) continue;
+    const eq = t.indexOf("=");
+    if (eq <= 0) throw new Error(`${what} line "${t}" must be KEY=value`);
+    out[t.slice(0, eq).trim()] = t.slice(eq + 1);
+  }
+  return out;
 }
