@@ -46,7 +46,7 @@ export function SignIn() {
           required
           value={value}
           onChange={(e) => setValue(e.target.value)}
-          placeholder="gt_…"
+          placeholder="gty_…"
         />
         <p className="hint">
           Use a token from <code>gantry server</code>&apos;s first start (or{" "}
