@@ -131,9 +131,40 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
     expect(await dockerLeftovers(docker, j2.runId)).toEqual([]);
   });
 
+  it("reuses a network holder for later jobs of the same run, never across runs", async () => {
+    const pooled = new DockerExecutor({ docker });
+    const networkMode = async (runId: string) => {
+      const [box] = await docker.listContainers({
+        filters: JSON.stringify({ label: [`gantry.run=${runId}`] }),
+      });
+      return (await docker.getContainer(box!.Id).inspect()).HostConfig.NetworkMode ?? "";
+    };
+    try {
+      const first = await job({});
+      const s1 = await pooled.prepare(first, new AbortController().signal);
+      expect(await networkMode(first.runId)).not.toMatch(/^container:/);
+      await s1.cleanup();
+      // The second job of the run waits for the holder made in the background, if need be.
+      const second = { ...(await job({})), runId: first.runId };
+      const s2 = await pooled.prepare(second, new AbortController().signal);
+      const holderMode = await networkMode(first.runId);
+      expect(holderMode).toMatch(/^container:[0-9a-f]{64}$/);
+      // A job in a holder's namespace still has the bridge network.
+      expect((await sh(s2, "ip -4 addr show eth0 | grep -c inet")).out).toBe("1\n");
+      await s2.cleanup();
+
+      const other = await job({});
+      const s3 = await pooled.prepare(other, new AbortController().signal);
+      expect(await networkMode(other.runId)).not.toBe(holderMode);
+      await s3.cleanup();
+    } finally {
+      await pooled.dispose();
+    }
+  });
+
   it("fails with a clear error naming the image and the pull policy, leaving nothing behind", async () => {
     const j = await job({ image: { name: "gantry-test/does-not-exist:1", pullPolicy: ["never"] } });
-    const err = await new DockerExecutor({ docker })
+    const err = await new DockerExecutor({ docker, warmNetwork: false })
       .prepare(j, new AbortController().signal)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExecutorError);
@@ -144,7 +175,7 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
     expect(await dockerLeftovers(docker, j.runId)).toEqual([]);
 
     const j2 = await job({ image: { name: "gantry-test/does-not-exist:1" } });
-    const err2 = await new DockerExecutor({ docker })
+    const err2 = await new DockerExecutor({ docker, warmNetwork: false })
       .prepare(j2, new AbortController().signal)
       .catch((e: unknown) => e);
     expect((err2 as ExecutorError).message).toMatch(
@@ -163,9 +194,9 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
 
   it("refuses an explicit always policy when the registry is unreachable", async () => {
     const j = await job({ image: { name: TEST_IMAGE, pullPolicy: ["always"] } });
-    await expect(new DockerExecutor({ docker }).prepare(j, new AbortController().signal)).rejects.toThrow(
-      /pull policy: always\): always: pull failed/,
-    );
+    await expect(
+      new DockerExecutor({ docker, warmNetwork: false }).prepare(j, new AbortController().signal),
+    ).rejects.toThrow(/pull policy: always\): always: pull failed/);
   });
 
   it("honours the image user and the Jenkins args subset (-u, -e, -v, --add-host)", async () => {
@@ -201,7 +232,7 @@ describe.skipIf(Boolean(skip))("docker executor on a real engine", () => {
 
   it("refuses docker args outside the safe subset before creating anything", async () => {
     const j = await job({ args: "--privileged -v /a:/b" });
-    const err = await new DockerExecutor({ docker })
+    const err = await new DockerExecutor({ docker, warmNetwork: false })
       .prepare(j, new AbortController().signal)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExecutorError);
