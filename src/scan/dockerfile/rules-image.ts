@@ -52,7 +52,7 @@ export const IMAGE_RULES: DockerRule[] = [
     "medium",
     "Do not use the latest tag",
     "`latest` moves; pin a version tag (and a digest) instead.",
-    ["hadolint:DL3007", "checkov:CKV_DOCKER_7", "kube-linter:latest-tag"],
+    ["hadolint:DL3007", "checkov:CKV_DOCKER_7"],
     (m) =>
       m.stages
         .filter((s) => s.from && s.tag === "latest" && s.digest === undefined)
@@ -151,7 +151,7 @@ export const IMAGE_RULES: DockerRule[] = [
     "high",
     "Stage names must be unique",
     "Rename one of the stages: `FROM … AS <unique-name>`.",
-    ["hadolint:DL3024"],
+    ["hadolint:DL3024", "checkov:CKV_DOCKER_11"],
     (m) =>
       m.stages
         .filter(

@@ -36,7 +36,7 @@ export const INSTRUCTION_RULES: DockerRule[] = [
     "medium",
     "Use an absolute WORKDIR",
     "Relative WORKDIRs depend on every earlier WORKDIR; write the full path.",
-    ["hadolint:DL3000"],
+    ["hadolint:DL3000", "checkov:CKV_DOCKER_10"],
     (m) => each(m, "WORKDIR", (i) => !isAbsolute(unquote(i.args.trim()))),
   ),
   dockerRule(
@@ -207,7 +207,7 @@ export const INSTRUCTION_RULES: DockerRule[] = [
     "medium",
     "Port 22 (SSH) is exposed",
     "Do not run sshd in a container; use `docker exec`/`kubectl exec` to get a shell.",
-    ["checkov:CKV_DOCKER_1", "kube-linter:ssh-port"],
+    ["checkov:CKV_DOCKER_1"],
     (m) => each(m, "EXPOSE", (i) => i.args.split(/\s+/).some((p) => p.replace(/\/\w+$/, "") === "22")),
   ),
   dockerRule(
@@ -276,7 +276,7 @@ export const INSTRUCTION_RULES: DockerRule[] = [
     "high",
     "Secret passed through ENV or ARG",
     "ENV values and ARG values stay in the image history. Use `RUN --mount=type=secret,id=…` (BuildKit secrets) instead.",
-    ["hadolint:DL3064", "checkov:CKV_DOCKER_11"],
+    ["hadolint:DL3064"],
     (m) =>
       m.all
         .filter((i) => i.keyword === "ENV" || i.keyword === "ARG")

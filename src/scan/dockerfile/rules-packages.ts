@@ -147,7 +147,7 @@ export const PACKAGE_RULES: DockerRule[] = [
     "low",
     "Delete the apt lists after installing",
     "End the RUN with `&& rm -rf /var/lib/apt/lists/*` (or use a cache mount on /var/lib/apt) so the package index does not ship in the layer.",
-    ["hadolint:DL3009", "checkov:CKV_DOCKER_9"],
+    ["hadolint:DL3009"],
     (m) =>
       runs(m)
         .filter((i) => inShipped(m, i))
@@ -184,7 +184,7 @@ export const PACKAGE_RULES: DockerRule[] = [
     "low",
     "Avoid additional packages with --no-install-recommends",
     "Add `--no-install-recommends` to keep the image small.",
-    ["hadolint:DL3015", "checkov:CKV_DOCKER_9"],
+    ["hadolint:DL3015"],
     (m) =>
       perCall(
         m,

@@ -149,7 +149,7 @@ export const CLUSTER_RULES: K8sRule[] = [
     "low",
     "Service of type NodePort",
     "Expose services through an Ingress or a LoadBalancer; NodePort opens the port on every node.",
-    ["kube-score:Service Type", "checkov:CKV_K8S_157"],
+    ["kube-score:Service Type"],
     (objs) =>
       objs
         .filter((o) => o.kind === "Service" && get(o.raw, "spec", "type") === "NodePort")
@@ -254,7 +254,6 @@ export const CLUSTER_RULES: K8sRule[] = [
       "polaris:clusterrolebindingClusterAdmin",
       "polaris:rolebindingClusterAdminClusterRole",
       "polaris:rolebindingClusterAdminRole",
-      "checkov:CKV_K8S_155",
     ],
     (objs) =>
       objs

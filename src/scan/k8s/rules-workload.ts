@@ -53,12 +53,14 @@ export const WORKLOAD_RULES: K8sRule[] = [
   resourceRule("cpu-requests", "requests", "cpu", [
     "polaris:cpuRequestsMissing",
     "checkov:CKV_K8S_10",
+    "kube-linter:unset-cpu-requirements",
     "kube-score:Container Resources",
     "platform:resources",
   ]),
   resourceRule("cpu-limits", "limits", "cpu", [
     "polaris:cpuLimitsMissing",
     "checkov:CKV_K8S_11",
+    "kube-linter:unset-cpu-requirements",
     "kube-score:Container Resources",
     "platform:resources",
   ]),
