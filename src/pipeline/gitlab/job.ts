@@ -252,6 +252,8 @@ export function compileJob(
       ...layers,
       ruleVars,
     ) as Record<string, Variable>;
+    // A manual job only ever runs because someone played it.
+    if (when === "manual") vars.CI_JOB_MANUAL = { kind: "value", value: "true" };
     lookup = lookupIn([...layers, ruleVars, cli]);
 
     const j: Job = {

@@ -379,7 +379,7 @@ f: {when: on_failure, script: x}
 `,
     plan: {
       jobs: [
-        { id: "m", when: "manual", allowFailure: true },
+        { id: "m", when: "manual", allowFailure: true, variables: { CI_JOB_MANUAL: { value: "true" } } },
         { id: "d", when: "delayed", startInMs: 5_400_000 },
         { id: "f", when: "on_failure" },
       ],
