@@ -46,8 +46,9 @@ export async function advancePipeline(
   // Serialises the pipeline's bookkeeping: two jobs finishing at once on PostgreSQL (READ
   // COMMITTED) would otherwise each miss the other's change and neither close the pipeline.
   // SQLite transactions are already serial (BEGIN IMMEDIATE); `FOR UPDATE` is not SQLite syntax.
-  if (dialect === "postgres")
-    await trx.selectFrom("pipelines").select("id").where("id", "=", pipelineId).forUpdate().execute();
+  let current = trx.selectFrom("pipelines").select("status").where("id", "=", pipelineId);
+  if (dialect === "postgres") current = current.forUpdate();
+  const wasStatus = (await current.executeTakeFirst())?.status;
   const has = async (statuses: string[]) =>
     (await trx
       .selectFrom("jobs")
@@ -135,6 +136,7 @@ export async function advancePipeline(
       ? ["created", "waiting", "running", "input"].some((s) => (byStatus.get(s) ?? 0) > 0)
       : await has(["created", "waiting", "running", "input"]);
   if (pending) {
+    if (wasStatus === "running") return null;
     await trx
       .updateTable("pipelines")
       .set({ status: "running", finished_at: null })
