@@ -1,6 +1,7 @@
 /**
- * Runs runnable corpus samples end to end with the shell executor: `./bin/gantry run --file
- * Jenkinsfile` in a fresh git checkout, as a user would. Needs `npm run build` (npm test does it).
+ * Jenkinsfiles run end to end with the shell executor: `./bin/gantry run --file Jenkinsfile` in a
+ * fresh git checkout, as a user would — features the corpus samples do not cover (the corpus
+ * samples themselves run in jenkins-run-corpus.test.ts). Needs `npm run build` (npm test does it).
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -37,42 +38,6 @@ describe("jenkins samples run with the shell executor", () => {
     expect(existsSync(path.join(repoRoot, "dist/cli/main.js")), "run npm run build first").toBe(true);
   });
 
-  it("multipleProperties: options, parameters, triggers and a sh step", () => {
-    const r = run(checkout({ sample: "pmd__multipleProperties.groovy" }));
-    expect(r.out).toContain("foo > hello");
-    expect(r.out).toContain("test -f Jenkinsfile");
-    expect(r.code).toBe(0);
-  });
-
-  it("multiExpressionEnvironment: concatenated environment values reach the steps", () => {
-    const r = run(checkout({ sample: "pmd__environment_multiExpressionEnvironment.groovy" }));
-    expect(r.out).toContain("FOO is BAR");
-    expect(r.out).toContain("_UNDERSCORE is VALID");
-    expect(r.code).toBe(0);
-  });
-
-  it("whenBranch: branch conditions run on master and skip the release stages", () => {
-    const r = run(checkout({ sample: "pmd__when_whenBranch.groovy" }));
-    expect(r.out).toContain("master it (default)");
-    expect(r.out).toContain("master it (EQUALS)");
-    expect(r.out).not.toContain("release it");
-    expect(r.out).not.toContain("Digit release");
-    expect(r.code).toBe(0);
-  });
-
-  it("warnErrorStageUnstable: warnError makes the stage and the build unstable", () => {
-    const r = run(checkout({ sample: "pmd__postStage_warnErrorStageUnstable.groovy" }));
-    expect(r.out).toContain("This should happen");
-    expect(r.out).toContain("The build should be unstable");
-    expect(r.out).not.toContain("This shouldn't happen");
-  });
-
-  it("stash: writeFile then stash", () => {
-    const r = run(checkout({ sample: "pmd__properties_stashWithSpecifiedPropertyValue.groovy" }));
-    expect(r.code).toBe(0);
-    expect(r.out).toMatch(/stash/i);
-  });
-
   it("parameters, --param, parallel branches and a when expression", () => {
     const dir = checkout({
       text: `pipeline {
@@ -105,6 +70,61 @@ describe("jenkins samples run with the shell executor", () => {
     expect(r.out).toContain("Greeting is hello");
     expect(r.out).not.toContain("must not run");
     expect(r.out).toContain("all done");
+    expect(r.code).toBe(0);
+  });
+
+  it("agent none: engine steps run, sh fails saying why; the warning tells which", () => {
+    const dir = checkout({
+      text: `pipeline {
+  agent none
+  stages {
+    stage('wrapped') { steps { timeout(time: 1, unit: 'MINUTES') { retry(2) { echo 'wrapped echo' } } } }
+    stage('files') { steps { writeFile file: 'note.txt', text: 'hi'; echo 'wrote it' } }
+    stage('shell') { steps { dir('sub') { sh 'echo must not run' } } }
+  }
+}
+`,
+    });
+    const r = run(dir);
+    expect(r.out).not.toContain('stage "wrapped" runs without an agent');
+    expect(r.out).toContain(
+      'Jenkinsfile:5:5: warning[JK-no-agent]: stage "files" runs without an agent ("agent none" and no agent of its own): ' +
+        "Jenkins needs a node for writeFile (Gantry carries them out in the stage's workspace)",
+    );
+    expect(r.out).toContain(
+      'Jenkinsfile:6:5: warning[JK-no-agent]: stage "shell" runs without an agent ("agent none" and no agent of its own), ' +
+        "so its sh steps fail: there is no machine to run them on",
+    );
+    expect(r.out).toContain("wrapped > wrapped echo");
+    expect(r.out).toContain("files   > wrote it");
+    expect(r.out).toContain("there is no machine to run shell steps on");
+    expect(r.out).not.toContain("> must not run");
+    expect(r.code).toBe(1);
+  });
+
+  it('PATH = "<dir>:${PATH}" puts a stand-in tool first and keeps the inherited PATH', () => {
+    const dir = checkout({
+      text: `pipeline {
+  agent any
+  environment { PATH = "\${WORKSPACE}/stub-bin:\${env.PATH}" }
+  stages {
+    stage('build') {
+      steps {
+        sh 'mvn -B package'
+        sh 'command -v git > /dev/null && echo "git still found"'
+      }
+    }
+  }
+}
+`,
+    });
+    mkdirSync(path.join(dir, "stub-bin"));
+    writeFileSync(path.join(dir, "stub-bin/mvn"), '#!/bin/sh\necho "stand-in mvn $*"\n', { mode: 0o755 });
+    git(dir, "add", "-A");
+    git(dir, "commit", "-q", "-m", "stub");
+    const r = run(dir);
+    expect(r.out).toContain("build > stand-in mvn -B package");
+    expect(r.out).toContain("build > git still found");
     expect(r.code).toBe(0);
   });
 

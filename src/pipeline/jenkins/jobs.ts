@@ -33,17 +33,23 @@ const MAX_MATRIX_CELLS = 256;
 /** Steps Jenkins runs without a node (so `agent none` is fine for them). */
 const FLYWEIGHT = new Set<Step["kind"]>(["echo", "error", "unstable", "sleep"]);
 
-/** Whether Jenkins needs a node for `step`: wrappers such as `timeout` and `retry` only if what they hold does. */
-function needsNode(step: Step): boolean {
-  switch (step.kind) {
-    case "timeout":
-    case "retry":
-    case "catchError":
-    case "withEnv":
-      return step.steps.some(needsNode);
-    default:
-      return !FLYWEIGHT.has(step.kind);
-  }
+/** The steps Jenkins runs only on a node; wrappers such as `timeout` and `retry` count by what they hold. */
+function nodeSteps(steps: Step[]): Step[] {
+  return steps.flatMap((step) => {
+    switch (step.kind) {
+      case "timeout":
+      case "retry":
+      case "catchError":
+      case "withEnv":
+        return nodeSteps(step.steps);
+      default:
+        return FLYWEIGHT.has(step.kind) ? [] : [step];
+    }
+  });
+}
+
+function runsShell(step: Step): boolean {
+  return step.kind === "sh" || step.kind === "script" || ("steps" in step && step.steps.some(runsShell));
 }
 
 interface Inherited {
@@ -168,12 +174,17 @@ function leafJob(b: JobBuilder, s: StageDef, preds: string[], inh: Inherited): J
   const steps = compileSteps(body, cx);
   const post = s.sections.post ? compilePost(s.sections.post, cx) : {};
   const id = uniqueId(b, inh.parents.join(" / "));
-  if (inh.executor.kind === "none" && [...steps, ...Object.values(post).flat()].some(needsNode)) {
+  const onNode = inh.executor.kind === "none" ? nodeSteps([...steps, ...Object.values(post).flat()]) : [];
+  if (onNode.length > 0) {
+    const noAgent = `stage "${s.name}" runs without an agent ("agent none" and no agent of its own)`;
+    const kinds = [...new Set(onNode.map((st) => st.kind))].join(", ");
     report(
       cx,
       "warning",
       "JK-no-agent",
-      `stage "${s.name}" runs without an agent ("agent none" and no agent of its own), but it has steps that need a workspace`,
+      onNode.some(runsShell)
+        ? `${noAgent}, so its sh steps fail: there is no machine to run them on`
+        : `${noAgent}: Jenkins needs a node for ${kinds} (Gantry carries them out in the stage's workspace)`,
       s.entry.at,
       "add agent any (or a label, docker, ...) to the stage",
     );
