@@ -51,7 +51,11 @@ export function selectJobs(plan: Plan, sel: Selection): SelectionResult {
     for (const name of sel.jobs) {
       const found = find(plan, name);
       if (found.length === 0) errors.push(`${name} could not be found`);
-      for (const j of found) chosen.add(j.id);
+      for (const j of found) {
+        chosen.add(j.id);
+        // Naming a manual job with --job is asking to play it.
+        if (j.when === "manual") manual.add(j.id);
+      }
     }
     if (sel.needs) {
       const stack = [...chosen];

@@ -176,3 +176,17 @@ steps:
     expect(r2.stderr).toMatch(/gantry\.yml:5:\d+: error.*has no parameter "whom"/);
   });
 });
+
+describe("manual jobs", () => {
+  it("plays a manual job named with --job, and not otherwise", async () => {
+    const dir = project({
+      ".gitlab-ci.yml": `release:\n  when: manual\n  script: [echo releasing]\nbuild:\n  script: [echo building]\n`,
+    });
+    const all = await gantry(["run"], dir);
+    expect(all.code).toBe(0);
+    expect(all.stdout).not.toMatch(/releasing/);
+    expect(all.stdout).toMatch(/^ MANL\s+release/m);
+    const named = await gantry(["run", "--job", "release"], dir);
+    expect(named.stdout).toMatch(/^release > releasing$/m);
+  });
+});
