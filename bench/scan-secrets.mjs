@@ -86,6 +86,25 @@ for (let i = 0; i < runs; i++) {
     out,
   });
 }
+const gantryTwo = timed(
+  process.execPath,
+  [
+    gantryBin,
+    "scan",
+    tree,
+    "--only",
+    "secrets",
+    "--format",
+    "sarif",
+    "--output",
+    path.join(work, "gantry-2w.sarif"),
+    "--fail-on",
+    "never",
+    "--workers",
+    "2",
+  ],
+  work,
+);
 const gantryOne = timed(
   process.execPath,
   [
@@ -159,7 +178,14 @@ const gBest = Math.min(...gantryRuns.map((r) => r.wall));
 const gCpu = median(gantryRuns.map((r) => r.cpu));
 const gRss = Math.max(...gantryRuns.map((r) => r.rssMB));
 const rows = [
-  ["Gantry (`gantry scan --only secrets`, worker threads)", gWall, gCpu, gRss, gantryScore],
+  [
+    "Gantry (`gantry scan --only secrets`, default: one thread per idle core)",
+    gWall,
+    gCpu,
+    gRss,
+    gantryScore,
+  ],
+  ["Gantry, two threads forced (`--workers 2`)", gantryTwo.wall, gantryTwo.cpu, gantryTwo.rssMB, null],
   ["Gantry, one thread (`--workers 1`)", gantryOne.wall, gantryOne.cpu, gantryOne.rssMB, null],
   ...(peer
     ? [

@@ -51,7 +51,7 @@ export function register(program: Command): void {
       collect,
       [],
     )
-    .option("--workers <n>", "worker threads for the secrets scan (default: one per core, at most 4)")
+    .option("--workers <n>", "threads for the secrets scan (default: one per idle core, at most 4)")
     .option("--list-rules", "print every rule with its severity and equivalents in other tools, then exit")
     .action(async (target: string, opts: ScanFlags) => {
       process.exitCode = await scanCommand(target, opts);

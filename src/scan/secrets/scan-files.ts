@@ -27,8 +27,9 @@ export async function scanFilesForSecrets(
   opts: { workers?: number } = {},
 ): Promise<SecretFilesResult> {
   const total = files.reduce((a, f) => a + f.size, 0);
-  const wanted =
-    opts.workers ?? Number(process.env.GANTRY_SCAN_WORKERS ?? Math.min(4, os.availableParallelism()));
+  const explicit =
+    opts.workers ?? (process.env.GANTRY_SCAN_WORKERS ? Number(process.env.GANTRY_SCAN_WORKERS) : undefined);
+  const wanted = explicit ?? autoWorkers();
   // Workers load compiled JS; when running from TypeScript sources (tests, tsx) scan inline.
   if (wanted <= 1 || total < PARALLEL_THRESHOLD || files.length < 2 || import.meta.url.endsWith(".ts"))
     return scanInline(files);
@@ -62,6 +63,17 @@ export async function scanFilesForSecrets(
   }
   result.scannedFiles = files.length - result.binary - result.unreadable;
   return result;
+}
+
+/**
+ * One thread per idle core (at most 4). Each worker costs its own start-up and JIT warm-up, which
+ * pays off only when cores are free: on a machine already busier than its core count (as
+ * `make -l` reasons) a single thread finishes sooner and uses less CPU.
+ */
+function autoWorkers(): number {
+  const cores = os.availableParallelism();
+  const idle = Math.floor(cores - (os.loadavg()[0] ?? 0));
+  return Math.max(1, Math.min(4, cores, idle));
 }
 
 function scanInline(files: readonly ScanFile[]): SecretFilesResult {
