@@ -79,6 +79,18 @@ describe("Dockerfile rules", () => {
     expect(ids("FROM debian:12\nONBUILD FROM alpine\n")).toContain("dockerfile/onbuild-forbidden");
   });
 
+  it("suggests layer caching and keeping data out of the image", () => {
+    expect(ids("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n")).toContain(
+      "dockerfile/copy-all-before-install",
+    );
+    expect(ids("FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n")).not.toContain(
+      "dockerfile/copy-all-before-install",
+    );
+    expect(ids("FROM postgres:16\nCOPY dump.sql /docker-entrypoint-initdb.d/\n")).toContain(
+      "dockerfile/data-in-image",
+    );
+  });
+
   it("knows that the last USER of the final stage decides, across stages", () => {
     expect(ids("FROM debian:12 AS base\nUSER root\nFROM base\nRUN true\n")).toContain(
       "dockerfile/last-user-root",

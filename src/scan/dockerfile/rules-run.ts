@@ -247,4 +247,46 @@ export const RUN_RULES: DockerRule[] = [
         })
         .map((at) => ({ at })),
   ),
+  dockerRule(
+    "copy-all-before-install",
+    "info",
+    "Whole context copied before installing dependencies",
+    "Copy the dependency manifests first (`COPY package*.json ./`, `requirements.txt`, `go.mod go.sum`), install, then `COPY . .`: a code change then reuses the cached install layer.",
+    [],
+    (m) =>
+      m.stages.flatMap((s) => {
+        const copyAll = s.instrs.find(
+          (i) =>
+            i.keyword === "COPY" &&
+            !i.flags.some((f) => f.name === "from") &&
+            /^\.\/?\s+\S+$/.test(i.args.trim()),
+        );
+        if (!copyAll) return [];
+        const install = s.instrs.find(
+          (i) =>
+            i.keyword === "RUN" &&
+            i.line > copyAll.line &&
+            /\b(?:npm (?:ci|install|i)|yarn(?: install)?$|yarn install|pnpm install|pip3? install -r|poetry install|bundle install|go mod download|composer install|mvn [\w:-]*dependency)/m.test(
+              i.script,
+            ),
+        );
+        return install ? [{ at: copyAll }] : [];
+      }),
+  ),
+  dockerRule(
+    "data-in-image",
+    "low",
+    "Data files copied into the image",
+    "Keep databases, dumps and data sets out of the image: mount them as a volume or fetch them at run time, so the image stays small and the data is not shipped to every registry.",
+    [],
+    (m) =>
+      m.all
+        .filter(
+          (i) => (i.keyword === "COPY" || i.keyword === "ADD") && !i.flags.some((f) => f.name === "from"),
+        )
+        .filter((i) =>
+          /(?:^|\s|\/)[^\s]*\.(?:sql|dump|sqlite3?|db|csv|parquet|bak|h5|pkl)(?:\s|$)/i.test(i.args),
+        )
+        .map((at) => ({ at })),
+  ),
 ];
