@@ -7,7 +7,7 @@ import { Bus } from "./bus.js";
 import { Metrics } from "./metrics.js";
 import { PipelineStarter } from "./pipeline-starter.js";
 import { HttpError } from "./http-error.js";
-import { authorizer } from "./auth.js";
+import { AuthCache, authorizer } from "./auth.js";
 import { mountRoutes, openApiDocument, type RouteDef } from "./route.js";
 import type { ServerConfig, Services } from "./services.js";
 import { ONLINE_MS } from "./views.js";
@@ -69,6 +69,7 @@ export async function buildApp(o: AppOptions): Promise<GantryApp> {
     log,
     secretKey: o.secretKey,
     starter,
+    auth: new AuthCache(),
     jobSecrets: new Map(),
   };
 
@@ -131,6 +132,6 @@ export async function buildApp(o: AppOptions): Promise<GantryApp> {
     ...webhookRoutes(services),
     ...runnerRoutes(services),
   );
-  mountRoutes(app, routes, authorizer(o.db));
+  mountRoutes(app, routes, authorizer(o.db, services.auth));
   return { app, services, routes };
 }

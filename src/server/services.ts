@@ -3,6 +3,7 @@ import type { Db } from "../store/schema.js";
 import type { Bus } from "./bus.js";
 import type { Metrics } from "./metrics.js";
 import type { PipelineStarter } from "./pipeline-starter.js";
+import type { AuthCache } from "./auth.js";
 
 /** Settings of a server instance. */
 export interface ServerConfig {
@@ -32,6 +33,8 @@ export interface Services {
   log: Logger;
   secretKey: Buffer;
   starter: PipelineStarter;
+  /** Cached identities; every write to users, tokens, members or projects calls `auth.invalidate()`. */
+  auth: AuthCache;
   /** Secret values handed to each running job, masked again when its log arrives. */
   jobSecrets: Map<number, Set<string>>;
 }

@@ -224,6 +224,7 @@ export function adminRoutes(s: Services): RouteDef[] {
         if (await findUser(s.db, body.name)) throw conflict(`a user named "${body.name}" already exists`);
         await createUser(s.db, body.name, body.admin ?? false);
         await audit(s.db, who(caller), "user.create", body.name);
+        s.auth.invalidate();
         return userView((await findUser(s.db, body.name))!);
       },
     }),
@@ -242,6 +243,7 @@ export function adminRoutes(s: Services): RouteDef[] {
           throw conflict("you cannot delete yourself");
         await deleteUser(s.db, Number(u.id));
         await audit(s.db, who(caller), "user.delete", params.user);
+        s.auth.invalidate();
       },
     }),
     defineRoute({
@@ -290,6 +292,7 @@ export function adminRoutes(s: Services): RouteDef[] {
           body.expiresInDays ? Date.now() + body.expiresInDays * 86_400_000 : null,
         );
         await audit(s.db, who(caller), "token.create", `${userName}/${body.name}`);
+        s.auth.invalidate();
         return { token, info: tokenView((await getToken(s.db, id))!, userName) };
       },
     }),
@@ -307,6 +310,7 @@ export function adminRoutes(s: Services): RouteDef[] {
           throw notFound(`token ${params.id}`);
         await deleteToken(s.db, params.id);
         await audit(s.db, who(caller), "token.delete", String(params.id));
+        s.auth.invalidate();
       },
     }),
   ];

@@ -75,6 +75,7 @@ export function projectRoutes(s: Services): RouteDef[] {
           webhookSecret: body.webhookSecret ?? null,
         });
         await audit(s.db, caller.kind === "user" ? caller.name : "?", "project.create", body.name);
+        s.auth.invalidate();
         return projectView((await projectById(s.db, id))!, "admin");
       },
     }),
@@ -103,6 +104,7 @@ export function projectRoutes(s: Services): RouteDef[] {
         await audit(s.db, caller.kind === "user" ? caller.name : "?", "project.update", params.name, {
           fields: Object.keys(body),
         });
+        s.auth.invalidate();
         return projectView((await projectById(s.db, projectId))!, roleOn(caller, projectId));
       },
     }),
@@ -117,6 +119,7 @@ export function projectRoutes(s: Services): RouteDef[] {
       handler: async ({ params, projectId, caller }) => {
         await deleteProject(s.db, projectId);
         await audit(s.db, caller.kind === "user" ? caller.name : "?", "project.delete", params.name);
+        s.auth.invalidate();
       },
     }),
     defineRoute({
@@ -146,6 +149,7 @@ export function projectRoutes(s: Services): RouteDef[] {
           user: params.user,
           role: body.role,
         });
+        s.auth.invalidate();
         return { user: params.user, role: body.role };
       },
     }),
@@ -161,6 +165,7 @@ export function projectRoutes(s: Services): RouteDef[] {
         const u = await findUser(s.db, params.user);
         if (!u) throw notFound(`user "${params.user}"`);
         await setMember(s.db, projectId, Number(u.id), null);
+        s.auth.invalidate();
       },
     }),
     defineRoute({
