@@ -58,13 +58,14 @@ export function predefinedVariables(i: EnvInputs): Record<string, string> {
 
 /**
  * The job's environment: predefined < plan variables (expanded, GitLab style, unless
- * `expand: false`) < dotenv from dependencies < `extra` (command-line variables, which win).
- * Credentials are added by the caller after they are resolved.
+ * `expand: false`) < dotenv from dependencies < `extra` (command-line variables) < `credentials`
+ * (the job's credential variables, resolved by the caller), which plan variables can refer to.
  */
 export function jobEnvironment(
   i: EnvInputs,
   dotenv: Record<string, string>,
   extra: Record<string, string>,
+  credentials: Record<string, string> = {},
 ): Record<string, string> {
   const env = predefinedVariables(i);
   const raw: Record<string, { value: string; expand: boolean }> = {};
@@ -76,6 +77,7 @@ export function jobEnvironment(
   // What a name means below the pipeline's own variables: `PATH: "/opt/bin:${PATH}"` extends
   // the value the job would otherwise get (the host's, for the shell executor).
   const below = (name: string): string | undefined =>
+    credentials[name] ??
     extra[name] ??
     dotenv[name] ??
     env[name] ??
@@ -92,6 +94,6 @@ export function jobEnvironment(
     return value;
   };
   for (const k of Object.keys(raw)) env[k] = lookup(k) ?? "";
-  Object.assign(env, dotenv, extra);
+  Object.assign(env, dotenv, extra, credentials);
   return env;
 }

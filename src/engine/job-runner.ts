@@ -209,8 +209,9 @@ class JobAttempt {
       },
       this.abort.signal,
     );
-    const env = jobEnvironment(this.envInputs(this.session.workdir), dotenv, ctx.extraEnv);
-    await this.addCredentials(env);
+    // Credentials first: a variable such as `URL = "https://${TOKEN}@host"` refers to them.
+    const credentials = await this.credentials();
+    const env = jobEnvironment(this.envInputs(this.session.workdir), dotenv, ctx.extraEnv, credentials);
 
     const host = this.stepHost(this.session, env);
     if (job.id === PIPELINE_POST_JOB_ID) host.result = host.buildResult = ctx.currentResult ?? "SUCCESS";
@@ -380,7 +381,9 @@ class JobAttempt {
     return keys;
   }
 
-  private async addCredentials(env: Record<string, string>): Promise<void> {
+  /** The job's credential variables (name → value or file path); their secrets are masked. */
+  private async credentials(): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
     for (const [name, v] of Object.entries(this.job.variables)) {
       if (v.kind !== "credential") continue;
       const secret = await this.ctx.secrets(v.id);
@@ -417,6 +420,7 @@ class JobAttempt {
       }
       env[name] = value;
     }
+    return env;
   }
 
   private stepHost(session: ExecutorSession, env: Record<string, string>): StepHost {

@@ -215,20 +215,18 @@ export const RUNNABLE: Record<string, SampleRun[]> = {
         run: "success",
         jobs: { foo: "success", bar: "success" },
         logs: {
-          foo: ["FILECRED is [MASKED]"],
-          bar: ["OTHERCRED is [MASKED]", "Archived 2 artifact file(s)"],
+          foo: ["FILECRED is [MASKED]", "INBETWEEN is Something [MASKED] between"],
+          bar: [
+            "OTHERCRED is [MASKED]",
+            "OTHER_INBETWEEN is THIS [MASKED] THAT",
+            "Archived 2 artifact file(s)",
+          ],
         },
         absent: ["file-secret", "other-file-secret"],
       },
       known: {
         owner: "engine",
-        what:
-          'a variable whose value refers to a credential variable (INBETWEEN = "Something ${FILECRED} between") ' +
-          "is expanded before the credentials are added, so the credential is empty in it; and writeFile does not expand its text",
-        missingLogs: {
-          foo: ["INBETWEEN is Something [MASKED] between"],
-          bar: ["OTHER_INBETWEEN is THIS [MASKED] THAT"],
-        },
+        what: "the writeFile step writes its text without expanding ${CRED1} (echo and the file name are expanded)",
         artifacts: { "cred1.txt": ["one-secret", "${CRED1}"], "cred2.txt": ["two-secret", "${CRED2}"] },
       },
     },
