@@ -186,7 +186,9 @@ beforeAll(() => {
     );
 });
 
-afterAll(() => {
+afterAll(async () => {
+  // Runs a filtered test (-t) did not await are still going: let them end before removing their folders.
+  await Promise.allSettled(results.values());
   console.log(
     `jenkins run: ${tally.asExpected}/${tally.runnable} runnable samples ran as expected; ` +
       `${Object.keys(NOT_RUNNABLE).length} not runnable` +
