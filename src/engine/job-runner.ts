@@ -236,6 +236,10 @@ class JobAttempt {
       const before = result;
       result = await this.runPost(host, result);
       if (result !== before) contribution = worse(contribution, result);
+    } else if (ctx.signal.reason === "failFast" && !ctx.runSignal?.aborted) {
+      // Aborted because another parallel branch failed: Jenkins still runs this branch's
+      // post blocks (aborted, always, cleanup), in a fresh session.
+      await this.runPostAfterFailFast(env);
     }
     if (contribution !== result && (contribution === "SUCCESS" || contribution === "UNSTABLE"))
       this.buildResult = contribution;
@@ -254,6 +258,36 @@ class JobAttempt {
       reason,
       retryable: this.retryable(exitCode),
     });
+  }
+
+  private async runPostAfterFailFast(env: Record<string, string>): Promise<void> {
+    const { ctx, job } = this;
+    if (!Object.values(job.post).some((s) => s && s.length > 0)) return;
+    const executor = ctx.executors[job.executor.kind];
+    if (!executor) return;
+    const postAbort = new AbortController();
+    const onRunAbort = () => postAbort.abort();
+    ctx.runSignal?.addEventListener("abort", onRunAbort, { once: true });
+    let session: ExecutorSession | undefined;
+    try {
+      session = await executor.prepare(
+        {
+          runId: ctx.runId,
+          jobId: job.id,
+          slug: `${this.slug}-post`,
+          attempt: ctx.attempt,
+          spec: job.executor,
+          workspace: this.workspace,
+          env,
+          log: (l) => this.system(l),
+        },
+        postAbort.signal,
+      );
+      await this.runPost(this.stepHost(session, env, postAbort.signal), "ABORTED");
+    } finally {
+      ctx.runSignal?.removeEventListener("abort", onRunAbort);
+      await session?.cleanup().catch(() => undefined);
+    }
   }
 
   private skipped(): JobOutcome {
@@ -423,7 +457,11 @@ class JobAttempt {
     return env;
   }
 
-  private stepHost(session: ExecutorSession, env: Record<string, string>): StepHost {
+  private stepHost(
+    session: ExecutorSession,
+    env: Record<string, string>,
+    signal = this.abort.signal,
+  ): StepHost {
     const splitters: Record<OutputStream, LineSplitter> = {
       stdout: new LineSplitter((l) => this.emitLine("stdout", l)),
       stderr: new LineSplitter((l) => this.emitLine("stderr", l)),
@@ -437,7 +475,7 @@ class JobAttempt {
       baseEnv: env,
       artifacts: ctx.artifacts,
       secrets: ctx.secrets,
-      signal: this.abort.signal,
+      signal,
       output: (stream, chunk) => splitters[stream].push(chunk),
       flush: () => {
         splitters.stdout.flush();

@@ -99,6 +99,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
 
   const projectFiles = o.inPlace ? [] : await listProjectFiles(o.projectDir);
   const controllers = new Map<string, AbortController>();
+  const failFastAborted = new Set<string>();
   const ready: Job[] = [];
   let running = 0;
   let finished = 0;
@@ -158,7 +159,11 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     if (!j.failFastGroup) return;
     for (const other of jobs) {
       if (other.id === j.id || other.failFastGroup !== j.failFastGroup) continue;
-      controllers.get(other.id)?.abort();
+      const c = controllers.get(other.id);
+      if (c) {
+        failFastAborted.add(other.id);
+        c.abort("failFast");
+      }
     }
   };
 
@@ -247,6 +252,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
       ...(o.approvals ? { approvals: o.approvals } : {}),
       onEvent: o.onEvent,
       signal: ac.signal,
+      runSignal: o.signal,
     }).then((out: JobOutcome) => {
       o.signal.removeEventListener("abort", onAbort);
       controllers.delete(j.id);
@@ -290,13 +296,19 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     const postOutcome = await runPipelinePost(o, result, projectFiles);
     if (postOutcome === "failed") result = "FAILURE";
   }
-  const runStatus: RunStatus = o.signal.aborted
-    ? "canceled"
-    : result === "FAILURE"
-      ? "failed"
-      : result === "UNSTABLE"
-        ? "unstable"
-        : "success";
+  // A job cancelled on its own (a rejected input) aborts the run, as in Jenkins; branches
+  // cancelled by failFast do not (the failing branch already failed it).
+  const jobAborted = [...records].some(
+    ([id, r]) => r.status === "canceled" && !failFastAborted.has(id) && !r.reason?.includes("failFast"),
+  );
+  const runStatus: RunStatus =
+    o.signal.aborted || (jobAborted && result !== "FAILURE")
+      ? "canceled"
+      : result === "FAILURE"
+        ? "failed"
+        : result === "UNSTABLE"
+          ? "unstable"
+          : "success";
   const durationMs = Date.now() - started;
   o.onEvent({ type: "run.finished", runId: o.runId, status: runStatus, time: Date.now(), durationMs });
   return { status: runStatus, durationMs, jobs: records };

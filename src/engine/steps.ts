@@ -266,7 +266,8 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
       const file = path.join(scope.cwd, expand(host, scope, step.file));
       inside(host, file);
       await fs.mkdir(path.dirname(path.join(host.workspace, file)), { recursive: true });
-      await fs.writeFile(path.join(host.workspace, file), step.text);
+      // Like echo: `${VAR}` is the job's variable (`$$` writes a literal `$`).
+      await fs.writeFile(path.join(host.workspace, file), expand(host, scope, step.text));
       return;
     }
     case "sleep":

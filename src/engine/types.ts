@@ -78,7 +78,10 @@ export interface JobRunContext {
   /** Asked when the job has an `input`; absent means inputs are refused. */
   approvals?: (req: InputRequest, signal: AbortSignal) => Promise<InputDecision>;
   onEvent: EventListener;
+  /** Cancels this job. Aborted with reason `"failFast"` when another parallel branch failed. */
   signal: AbortSignal;
+  /** Cancels the whole run (Ctrl-C); a failFast-aborted job still runs its post blocks unless this is aborted. */
+  runSignal?: AbortSignal;
 }
 
 /** How a job attempt ended. */
