@@ -167,7 +167,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     setInterval(() => void cron().catch((err: unknown) => log.error({ err }, "cron failed")), 20_000),
   );
 
-  await app.listen({ port: o.port, host: o.host });
+  try {
+    await app.listen({ port: o.port, host: o.host });
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start (a taken port, say).
+    for (const t of timers) clearInterval(t);
+    await app.close().catch(() => undefined);
+    await services.starter.idle();
+    await db.close();
+    throw err;
+  }
   const addr = app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : o.port;
   const url = `http://${o.host.includes(":") ? `[${o.host}]` : o.host}:${port}`;
