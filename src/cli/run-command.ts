@@ -221,14 +221,22 @@ function approvals(
 
 async function executorsFor(plan: Plan, opts: RunFlags): Promise<ExecutorRegistry> {
   const executors: ExecutorRegistry = { shell: new ShellExecutor(), none: new NoAgentExecutor() };
-  if (plan.jobs.some((j) => j.executor.kind === "docker") || plan.executor.kind === "docker") {
+  const dockerJobs = plan.jobs.filter((j) => j.executor.kind === "docker").length;
+  if (dockerJobs > 0 || plan.executor.kind === "docker") {
     try {
       const modulePath = "../executors/docker/index.js";
       const m = (await import(modulePath)) as {
-        createDockerExecutor?: (o: { dockerSocket?: boolean }) => ExecutorRegistry["docker"];
+        createDockerExecutor?: (o: {
+          dockerSocket?: boolean;
+          warmNetwork?: boolean;
+        }) => ExecutorRegistry["docker"];
       };
       if (m.createDockerExecutor)
-        executors.docker = m.createDockerExecutor({ dockerSocket: opts.dockerSocket === true });
+        // A pre-warmed network namespace only pays off when a second docker job can use it.
+        executors.docker = m.createDockerExecutor({
+          dockerSocket: opts.dockerSocket === true,
+          warmNetwork: dockerJobs > 1,
+        });
     } catch {
       // No docker executor in this build: jobs that need one fail with the shell executor's message.
     }
