@@ -9,6 +9,7 @@ import { reapExpiredLeases } from "../store/queue.js";
 import { createPipeline } from "../store/pipelines.js";
 import { createRunner } from "../store/runners.js";
 import { buildApp, type GantryApp } from "./app.js";
+import { registerWebUi } from "./static.js";
 import { cronMatches } from "./cron.js";
 import type { ServerConfig } from "./services.js";
 import { Agent } from "../runner/agent.js";
@@ -110,6 +111,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
   const built = await buildApp({ db, cfg, secretKey, log, onPipelineStarted });
   const { app, services } = built;
+  // The web UI (web/dist) at `/`; in startServer rather than buildApp so in-process API tests stay as they are.
+  await registerWebUi(app);
   const bootstrapToken = await bootstrapAdmin(db, env);
   if (bootstrapToken)
     (o.out ?? ((l) => process.stderr.write(l + "\n")))(

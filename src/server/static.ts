@@ -1,11 +1,7 @@
 /*
- * The web UI (`web/dist`, built by `npm run build:web`) served at `/`.
- *
- * To the server engineer — register it in `buildApp` (src/server/app.ts) after the API
- * routes are mounted:
- *
- *     import { registerWebUi } from "./static.js";
- *     await registerWebUi(app);
+ * The web UI (`web/dist`, built by `npm run build:web`) served at `/`. `startServer`
+ * (src/server/server.ts) registers it after `buildApp`, so in-process API tests that call
+ * `buildApp` alone do not depend on a UI build.
  *
  * It only adds GET routes for the built files and for the UI's own page paths (see
  * `UI_PAGES`), so the JSON 404 of `setNotFoundHandler` stays the answer for every unknown

@@ -12,7 +12,6 @@ import {
   resultsDir,
   startServer,
   tmpDir,
-  uiUrl,
   type TestServer,
 } from "./harness.js";
 
@@ -108,7 +107,6 @@ describe.skipIf(!hasChromium)("web UI in Debian's Chromium", () => {
   let page: Page;
   let tmp: string;
   let marker: string;
-  let ui: { url: string; stop: () => void };
   let base: string;
 
   const shot = async (name: string, p: Page = page) => {
@@ -134,20 +132,29 @@ describe.skipIf(!hasChromium)("web UI in Debian's Chromium", () => {
     gitRepo(path.join(tmp, "big"), { "gantry.yml": bigYaml });
     gitRepo(path.join(tmp, "reports"), { ".gitlab-ci.yml": gitlabYaml });
     server = await startServer(path.join(tmp, "data"));
-    ui = await uiUrl(server);
-    base = ui.url;
+    base = server.url;
     ctx = await launchChromium(path.join(tmp, "profile"));
     page = await ctx.newPage();
   }, 120_000);
 
   afterAll(async () => {
     await ctx?.close();
-    ui?.stop();
     // The server's own log, for reading after a failure.
     if (server) fs.writeFileSync(path.join(resultsDir, "server.log"), server.output());
     await server?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
+
+  it("is served by gantry server at / (deep links too), with the API's JSON 404 kept", async () => {
+    for (const p of ["/", "/jobs/1", "/projects/x/run"]) {
+      const res = await fetch(server.url + p);
+      expect(res.status, p).toBe(200);
+      expect(await res.text()).toContain('<div id="root">');
+    }
+    const api = await fetch(server.url + "/api/v1/nope");
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ error: { code: "not_found" } });
+  });
 
   it("signs in, runs a three-stage pipeline, streams a log, approves an input and retries a failed job", async () => {
     // Sign in: a wrong token is refused in place, the right one opens the projects page.
