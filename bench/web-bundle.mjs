@@ -19,7 +19,12 @@ if (!fs.existsSync(path.join(dist, "index.html"))) {
 }
 const html = fs.readFileSync(path.join(dist, "index.html"), "utf8");
 const refs = (re) => [...html.matchAll(re)].map((m) => m[1].replace(/^\//, ""));
-const initialJs = [...new Set([...refs(/<script[^>]+src="([^"]+\.js)"/g), ...refs(/<link[^>]+rel="modulepreload"[^>]+href="([^"]+)"/g)])];
+const initialJs = [
+  ...new Set([
+    ...refs(/<script[^>]+src="([^"]+\.js)"/g),
+    ...refs(/<link[^>]+rel="modulepreload"[^>]+href="([^"]+)"/g),
+  ]),
+];
 const initialCss = refs(/<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"/g);
 const all = fs.readdirSync(path.join(dist, "assets")).map((f) => `assets/${f}`);
 const lazy = all.filter((f) => f.endsWith(".js") && !initialJs.includes(f));
@@ -36,8 +41,9 @@ const lz = lazy.map(size);
 const htmlSize = size("index.html");
 const initialJsGz = sum(js);
 
-const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM (nproc ${execSync("nproc").toString().trim()}; free -g: ${execSync("free -g | awk '/Mem:/ {print $2\" total, \"$7\" available\"}'").toString().trim()}), Node ${process.version}`;
-const rows = (xs, kind) => xs.map((x) => `| ${kind} | \`${x.file}\` | ${kb(x.raw)} KB | ${kb(x.gzip)} KB |`).join("\n");
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM (nproc ${execSync("nproc").toString().trim()}; free -g: ${execSync('free -g | awk \'/Mem:/ {print $2" total, "$7" available"}\'').toString().trim()}), Node ${process.version}`;
+const rows = (xs, kind) =>
+  xs.map((x) => `| ${kind} | \`${x.file}\` | ${kb(x.raw)} KB | ${kb(x.gzip)} KB |`).join("\n");
 const md = `# Web UI bundle size
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.

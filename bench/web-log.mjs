@@ -14,7 +14,10 @@ const runs = Number(process.env.RUNS ?? 3);
 const results = [];
 for (let i = 0; i < runs; i++) {
   fs.rmSync(json, { force: true });
-  const r = spawnSync("npx", ["vitest", "run", "test/web/e2e.test.ts", "-t", "100,000-line"], { cwd: root, stdio: "inherit" });
+  const r = spawnSync("npx", ["vitest", "run", "test/web/e2e.test.ts", "-t", "100,000-line"], {
+    cwd: root,
+    stdio: "inherit",
+  });
   if (r.status !== 0 || !fs.existsSync(json)) {
     console.error("the browser test failed; no numbers");
     process.exit(1);
@@ -26,8 +29,11 @@ const median = (k) => {
   return xs[Math.floor(xs.length / 2)];
 };
 const worst = (k) => Math.max(...results.map((r) => r[k]));
-const load = os.loadavg().map((x) => x.toFixed(1)).join(", ");
-const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM (nproc ${execSync("nproc").toString().trim()}; free -g: ${execSync("free -g | awk '/Mem:/ {print $2\" total, \"$7\" available\"}'").toString().trim()}), Node ${process.version}, ${execSync("/usr/bin/chromium --version").toString().trim()} headless`;
+const load = os
+  .loadavg()
+  .map((x) => x.toFixed(1))
+  .join(", ");
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM (nproc ${execSync("nproc").toString().trim()}; free -g: ${execSync('free -g | awk \'/Mem:/ {print $2" total, "$7" available"}\'').toString().trim()}), Node ${process.version}, ${execSync("/usr/bin/chromium --version").toString().trim()} headless`;
 const row = (label, k, unit = "ms") => `| ${label} | ${median(k)} ${unit} | ${worst(k)} ${unit} |`;
 const md = `# 100,000-line job log in the browser
 
