@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import path from "node:path";
 import type { GitInfo } from "../pipeline/git.js";
 import type { Job, Plan } from "../pipeline/plan.js";
@@ -69,6 +70,8 @@ export interface RunResult {
  */
 export async function runPlan(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
+  // Every running job listens for the run's cancellation; dozens at once are expected.
+  setMaxListeners(0, o.signal);
   const { plan } = o;
   const selected = new Set(o.jobIds);
   const jobs = plan.jobs.filter((j) => selected.has(j.id));

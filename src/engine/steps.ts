@@ -118,10 +118,16 @@ function expand(host: StepHost, scope: Scope, s: string): string {
   return expandVariables(s, (n) => e[n]);
 }
 
-async function exec(host: StepHost, scope: Scope, script: string): Promise<number | null> {
+async function exec(
+  host: StepHost,
+  scope: Scope,
+  script: string,
+  shell: "sh" | "bash" = "sh",
+): Promise<number | null> {
   const timeoutMs = scope.deadline === undefined ? undefined : Math.max(1, scope.deadline - Date.now());
   const r = await host.session.exec({
     script,
+    shell,
     cwd: scope.cwd,
     env: env(host, scope),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -141,9 +147,8 @@ export function gitlabScript(commands: readonly string[]): string {
     const shown = lines.length > 1 ? `${lines[0]} # collapsed multi-line command` : cmd;
     body.push(`printf '%s\\n' ${shellQuote(`$ ${shown}`)}`, cmd);
   }
-  const script = body.join("\n");
-  // GitLab runs scripts with bash where it exists; fall back to sh.
-  return `if command -v bash >/dev/null 2>&1; then exec bash -c ${shellQuote(script)} gantry-job; fi\n${script}`;
+  // GitLab runs scripts with bash where it exists, else sh: the executor picks (`shell: "bash"`).
+  return body.join("\n");
 }
 
 async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> {
@@ -157,7 +162,7 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
       return;
     }
     case "script": {
-      const code = await exec(host, scope, gitlabScript(step.commands));
+      const code = await exec(host, scope, gitlabScript(step.commands), "bash");
       if (code !== 0) throw new StepError(`script failed with exit code ${code}`, code);
       return;
     }

@@ -23,6 +23,12 @@ export interface ExecutorJob {
 export interface ExecRequest {
   /** A POSIX shell script, run with `sh -e`-like semantics chosen by the engine (it is the whole script). */
   script: string;
+  /**
+   * `"bash"`: run the script with bash where the environment has it, else with sh (GitLab's
+   * rule). Default `"sh"`. Executors that cannot pick the shell themselves run
+   * `portableScript(req)` with sh.
+   */
+  shell?: "sh" | "bash";
   /** Working directory relative to the workspace root ("" for the root). */
   cwd: string;
   /** Variables for this command on top of `ExecutorJob.env` (withEnv, credentials). */
@@ -86,6 +92,13 @@ export type SecretValue =
 
 /** Resolves a credential id to its value; undefined when unknown. */
 export type SecretResolver = (id: string) => Promise<SecretValue | undefined>;
+
+/** The request's script as one sh script that switches to bash itself when asked and available. */
+export function portableScript(req: Pick<ExecRequest, "script" | "shell">): string {
+  if (req.shell !== "bash") return req.script;
+  const quoted = `'${req.script.replace(/'/g, `'\\''`)}'`;
+  return `if command -v bash >/dev/null 2>&1; then exec bash -c ${quoted} gantry-job; fi\n${req.script}`;
+}
 
 /** An executor failure that is the user's to fix (missing image, bad spec): shown without a stack. */
 export class ExecutorError extends Error {

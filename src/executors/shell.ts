@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { ExecutorSpec } from "../pipeline/plan.js";
 import type { ExecRequest, ExecResult, Executor, ExecutorJob, ExecutorSession } from "./executor.js";
-import { ExecutorError } from "./executor.js";
+import { ExecutorError, portableScript } from "./executor.js";
 import { sharedSpawner, type Spawner } from "./spawner.js";
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
@@ -72,6 +72,7 @@ class ShellSession implements ExecutorSession {
       cwd: path.resolve(this.workdir, req.cwd),
       env: { ...this.job.env, ...req.env },
       script: req.script,
+      shell: req.shell ?? "sh",
       onOutput: req.onOutput,
     });
     const pid = await sp.pid;
@@ -97,12 +98,13 @@ class ShellSession implements ExecutorSession {
   private async execDirect(req: ExecRequest): Promise<ExecResult> {
     // One argv string is limited to 128 KiB on Linux: larger scripts go through a file.
     let file: string | undefined;
-    if (Buffer.byteLength(req.script) > 64 * 1024) {
+    const script = portableScript(req);
+    if (Buffer.byteLength(script) > 64 * 1024) {
       file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "gantry-script-")), "script.sh");
-      await fs.writeFile(file, req.script, { mode: 0o600 });
+      await fs.writeFile(file, script, { mode: 0o600 });
     }
     try {
-      return await this.spawnDirect(req, file ? [file] : ["-c", req.script]);
+      return await this.spawnDirect(req, file ? [file] : ["-c", script]);
     } finally {
       if (file) await fs.rm(path.dirname(file), { recursive: true, force: true });
     }

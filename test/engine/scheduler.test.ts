@@ -347,6 +347,37 @@ describe("jobs", () => {
     expect(r.status).toBe("success");
   });
 
+  it("runs GitLab scripts in bash, isolated from Gantry's own shell, and kills their tree on timeout", async () => {
+    const tag = `5${Date.now() % 100000}`;
+    const r = await run(
+      plan([
+        job("bashy", {
+          steps: [
+            {
+              kind: "script",
+              commands: [
+                '[[ "a" == a ]] && echo bash-ok',
+                'echo "leak=[${__gz_id}${__gz_dir}${__gz_script}]"',
+              ],
+            },
+          ],
+        }),
+        job("hang", {
+          timeoutMs: 800,
+          steps: [{ kind: "script", commands: [`sleep ${tag}1 & sleep ${tag}2`] }],
+        }),
+      ]),
+    );
+    expect(r.log("bashy")).toEqual(expect.arrayContaining(["bash-ok", "leak=[]"]));
+    expect(r.of("hang")).toBe("failed");
+    await new Promise((res) => setTimeout(res, 300));
+    expect(
+      execFileSync("sh", ["-c", `pgrep -f "slee[p] ${tag}" || true`])
+        .toString()
+        .trim(),
+    ).toBe("");
+  });
+
   it("shares a workspace between jobs with the same workspace key", async () => {
     const r = await run(
       plan([

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import type Docker from "dockerode";
 import type { ExecRequest, ExecResult, ExecutorSession, OutputStream } from "../executor.js";
-import { ExecutorError } from "../executor.js";
+import { ExecutorError, portableScript } from "../executor.js";
 import { KILLER, MAX_INLINE_SCRIPT, WRAPPER } from "./exec-scripts.js";
 import { errorMessage, statusCode } from "./images.js";
 import { tarOneFile } from "./tar-one.js";
@@ -57,11 +57,12 @@ export class DockerSession implements ExecutorSession {
     if (this.dead)
       throw new ExecutorError("the job container was killed after a timeout; no more commands can run in it");
     const id = randomBytes(8).toString("hex");
-    const inline = Buffer.byteLength(req.script) <= MAX_INLINE_SCRIPT;
-    let scriptArg = req.script;
+    const script = portableScript(req);
+    const inline = Buffer.byteLength(script) <= MAX_INLINE_SCRIPT;
+    let scriptArg = script;
     if (!inline) {
       scriptArg = `/tmp/gantry-${id}.sh`;
-      await this.container.putArchive(tarOneFile(scriptArg.slice(1), req.script), { path: "/" });
+      await this.container.putArchive(tarOneFile(scriptArg.slice(1), script), { path: "/" });
     }
     let exec: Docker.Exec;
     try {
