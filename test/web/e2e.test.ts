@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PipelineDetail } from "../../src/server/api-types.js";
 import {
   CHROMIUM,
@@ -89,7 +89,7 @@ const bigYaml = `pipeline:
     - stage: Flood
       steps:
         - sh: |
-            awk 'BEGIN { for (i = 1; i <= ${BIG_LINES}; i++) { printf "\\033[32mline %d\\033[0m the quick brown fox jumps over the lazy dog\\n", i; if (i % 5000 == 0) { fflush(); system("sleep 0.25") } } }'
+            awk 'BEGIN { for (i = 1; i <= ${BIG_LINES}; i++) { printf "\\033[32mline %d\\033[0m the quick brown fox jumps über the lazy dog ✓\\n", i; if (i % 5000 == 0) { fflush(); system("sleep 0.25") } } }'
 `;
 
 /** Polls `check` until it holds, or fails after `timeout` ms. */
@@ -136,6 +136,13 @@ describe.skipIf(!hasChromium)("web UI in Debian's Chromium", () => {
     ctx = await launchChromium(path.join(tmp, "profile"));
     page = await ctx.newPage();
   }, 120_000);
+
+  // A failed test leaves a picture of what the browser showed.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== "fail" || !page) return;
+    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+    await page.screenshot({ path: path.join(resultsDir, `failed-${name}.png`) }).catch(() => undefined);
+  });
 
   afterAll(async () => {
     await ctx?.close();

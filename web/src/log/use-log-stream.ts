@@ -34,6 +34,7 @@ export function useLogStream(jobId: number, onStatus?: (s: LogStreamStatus) => v
   useEffect(() => {
     const ctl = new AbortController();
     let offset = 0;
+    let lastChunk = -1;
     let frame = 0;
     let done = false;
     const schedule = () => {
@@ -57,11 +58,15 @@ export function useLogStream(jobId: number, onStatus?: (s: LogStreamStatus) => v
             (e) => {
               if (e.event === "log") {
                 const chunk = JSON.parse(e.data) as LogStreamChunk;
-                // Not where we are: a new attempt restarting at 0 (the page then mounts a fresh viewer).
-                if (chunk.offset !== offset) return;
-                if (offset === 0) performance.mark("gantry:log-first-chunk");
+                // Chunks of one attempt only move forward; one at or before the last is a resend,
+                // or a new attempt restarting at 0 (the page then mounts a fresh viewer). Progress
+                // is judged by the server's offsets, not by re-encoding the text, which differs
+                // when a chunk boundary splits a UTF-8 character.
+                if (chunk.offset <= lastChunk) return;
+                if (lastChunk < 0) performance.mark("gantry:log-first-chunk");
+                lastChunk = chunk.offset;
                 model.append(chunk.text);
-                offset += encoder.encode(chunk.text).length;
+                offset = chunk.offset + encoder.encode(chunk.text).length;
                 schedule();
               } else if (e.event === "status") {
                 statusRef.current?.(JSON.parse(e.data) as LogStreamStatus);
