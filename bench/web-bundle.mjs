@@ -57,7 +57,7 @@ virtualiser, ANSI parser) are lazy chunks fetched when first opened.
 | **initial JS, gzipped** | **${kb(initialJsGz)} KB** (target ≤ ${TARGET_KB} KB: ${initialJsGz <= TARGET_KB * 1024 ? "met" : "NOT met"}) |
 | initial CSS, gzipped | ${kb(sum(css))} KB |
 | index.html, gzipped | ${kb(htmlSize.gzip)} KB |
-| lazy JS chunks, gzipped (all) | ${kb(sum(lz))} KB in ${lz.length} files |
+| lazy JS chunks, gzipped (all) | ${kb(sum(lz))} KB in ${lz.length} file${lz.length === 1 ? "" : "s"} |
 | first visit total (HTML + initial JS + CSS), gzipped | ${kb(htmlSize.gzip + initialJsGz + sum(css))} KB |
 
 | kind | file | raw | gzip |
