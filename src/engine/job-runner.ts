@@ -11,6 +11,7 @@ import { jobEnvironment } from "./env.js";
 import type { LogStream } from "./events.js";
 import { collectFiles, copyFiles, listProjectFiles, removeDir } from "./files.js";
 import { summariseJunit } from "./junit.js";
+import { secretParts, writeSecretFile } from "./secrets.js";
 import { LineSplitter, Masker } from "./mask.js";
 import { runSteps, StepError, worse, type StepHost } from "./steps.js";
 import type { JobOutcome, JobRunContext } from "./types.js";
@@ -424,29 +425,20 @@ class JobAttempt {
       if (!secret) {
         throw new StepError(`credential "${v.id}" (for ${name}) is not defined`, null, "failed");
       }
-      const whole =
-        secret.kind === "usernamePassword" ? `${secret.username}:${secret.password}` : secret.value;
-      const [user, pass] =
-        secret.kind === "usernamePassword"
-          ? [secret.username, secret.password]
-          : ((i) => (i < 0 ? [whole, ""] : [whole.slice(0, i), whole.slice(i + 1)]))(whole.indexOf(":"));
+      const { whole, user, pass } = secretParts(secret);
       let value: string;
       switch (v.part) {
         case "username":
-          value = user!;
+          value = user;
           break;
         case "password":
-          value = pass!;
+          value = pass;
           this.masker.add(value);
           break;
-        case "file": {
-          const dir = `${this.workspace}@tmp`;
-          await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-          value = path.join(dir, `secret-${v.id.replace(/[^A-Za-z0-9_.-]/g, "_")}`);
-          await fs.writeFile(value, whole, { mode: 0o600 });
+        case "file":
+          value = await writeSecretFile(this.workspace, v.id, whole);
           this.masker.add(whole);
           break;
-        }
         default:
           value = whole;
           this.masker.add(whole);

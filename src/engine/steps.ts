@@ -4,6 +4,7 @@ import type { BuildResult, Step } from "../pipeline/plan.js";
 import type { ExecutorSession, OutputStream } from "../executors/executor.js";
 import { collectFiles } from "./files.js";
 import { summariseJunit } from "./junit.js";
+import { secretParts, writeSecretFile } from "./secrets.js";
 import type { ArtifactStore, SecretResolver } from "./types.js";
 import { expandVariables, shellQuote } from "./variables.js";
 
@@ -187,26 +188,17 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
       for (const b of step.bindings) {
         const secret = await host.secrets(b.credentialsId);
         if (!secret) throw new StepError(`Could not find credentials entry with ID '${b.credentialsId}'`);
+        const { whole, user, pass } = secretParts(secret);
         if (b.kind === "usernamePassword") {
-          const [user, pass] =
-            secret.kind === "usernamePassword" ? [secret.username, secret.password] : splitPair(secret.value);
           host.addMask(pass);
           extra[b.usernameVariable] = user;
           extra[b.passwordVariable] = pass;
         } else if (b.kind === "file") {
-          const value =
-            secret.kind === "usernamePassword" ? `${secret.username}:${secret.password}` : secret.value;
-          host.addMask(value);
-          const dir = `${host.workspace}@tmp`;
-          await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-          const file = path.join(dir, `secret-${b.credentialsId.replace(/[^A-Za-z0-9_.-]/g, "_")}`);
-          await fs.writeFile(file, value, { mode: 0o600 });
-          extra[b.variable] = file;
+          host.addMask(whole);
+          extra[b.variable] = await writeSecretFile(host.workspace, b.credentialsId, whole);
         } else {
-          const value =
-            secret.kind === "usernamePassword" ? `${secret.username}:${secret.password}` : secret.value;
-          host.addMask(value);
-          extra[b.variable] = value;
+          host.addMask(whole);
+          extra[b.variable] = whole;
         }
       }
       await runSteps(step.steps, host, { ...scope, env: { ...scope.env, ...extra } });
@@ -330,11 +322,6 @@ async function runStep(step: Step, host: StepHost, scope: Scope): Promise<void> 
       return;
     }
   }
-}
-
-function splitPair(v: string): [string, string] {
-  const i = v.indexOf(":");
-  return i < 0 ? [v, ""] : [v.slice(0, i), v.slice(i + 1)];
 }
 
 function inside(host: StepHost, rel: string): void {

@@ -180,6 +180,51 @@ describe("jobs", () => {
     expect(r.log("deploy")).toContain("pw=[MASKED]");
   });
 
+  it("binds withCredentials secrets to variables and files, masked, outside the workspace", async () => {
+    const r = await run(
+      plan([
+        job("deploy", {
+          steps: [
+            {
+              kind: "withCredentials",
+              bindings: [
+                {
+                  kind: "usernamePassword",
+                  credentialsId: "db",
+                  usernameVariable: "U",
+                  passwordVariable: "P",
+                },
+                { kind: "file", credentialsId: "key", variable: "KEYFILE" },
+                { kind: "string", credentialsId: "tok", variable: "TOKEN" },
+              ],
+              steps: [
+                {
+                  kind: "sh",
+                  script:
+                    'echo "u=$U p=$P t=$TOKEN"; cat "$KEYFILE"; echo; case "$KEYFILE" in "$PWD"/*) echo inside;; *) echo outside;; esac',
+                },
+              ],
+            },
+          ],
+        }),
+      ]),
+      {
+        secrets: async (id) =>
+          id === "db"
+            ? { kind: "usernamePassword", username: "admin", password: "pa55-word-x" }
+            : id === "key"
+              ? { kind: "file", value: "-----KEY-material-123" }
+              : id === "tok"
+                ? { kind: "secret", value: "tok-abcdef-99" }
+                : undefined,
+      },
+    );
+    expect(r.log("deploy")).toEqual(
+      expect.arrayContaining(["u=admin p=[MASKED] t=[MASKED]", "[MASKED]", "outside"]),
+    );
+    expect(r.log("deploy").join("\n")).not.toMatch(/pa55|KEY-material|abcdef/);
+  });
+
   it("passes artifacts to dependent jobs with fresh workspaces", async () => {
     const r = await run(
       plan([
