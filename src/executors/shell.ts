@@ -155,11 +155,16 @@ class ShellSession implements ExecutorSession {
   }
 }
 
-/** The host environment minus what would confuse a job (it gets its own CI variables). */
+/**
+ * The host environment a job inherits: everything but npm's variables and Gantry's own
+ * (`GANTRY_SECRET_KEY`, `GANTRY_DATABASE_URL`, tokens, `GANTRY_SECRET_<ID>` credentials),
+ * which a job must never see unless its pipeline asks for a credential. The zygote
+ * (`spawner.ts`) drops the same names.
+ */
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith("npm_")) env[k] = v;
+    if (v !== undefined && !k.startsWith("npm_") && !k.startsWith("GANTRY_")) env[k] = v;
   }
   return env;
 }

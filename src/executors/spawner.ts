@@ -29,7 +29,7 @@ import { shellQuoteValue } from "./shell-quote.js";
  * files that are tailed while the command runs.
  */
 const ZYGOTE = String.raw`
-unset $(compgen -e | grep '^npm_') 2>/dev/null
+unset $(compgen -e | grep -E '^(npm_|GANTRY_)') 2>/dev/null
 while IFS=$'\t' read -r __gz_id __gz_dir __gz_mode __gz_script __gz_out __gz_err; do
   (
     if ! cd -- "$__gz_dir" 2>>"$__gz_err"; then printf 'E %s 127\n' "$__gz_id"; exit; fi
