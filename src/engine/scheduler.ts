@@ -295,8 +295,9 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   await done;
 
   let result = currentResult();
-  if (hasPost(plan)) {
-    const postOutcome = await runPipelinePost(o, result, projectFiles);
+  const postJob = pipelinePostJob(plan);
+  if (postJob) {
+    const postOutcome = await runPipelinePost(o, postJob, result, projectFiles);
     if (postOutcome === "failed") result = "FAILURE";
   }
   // A job cancelled on its own (a rejected input) aborts the run, as in Jenkins; branches
@@ -317,35 +318,41 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   return { status: runStatus, durationMs, jobs: records };
 }
 
-function hasPost(plan: Plan): boolean {
-  return Object.values(plan.post).some((steps) => steps && steps.length > 0);
+/**
+ * The job that runs a plan's pipeline-level `post` block after every other job (always), with
+ * the pipeline's result as its starting result; undefined when the plan has none. The local
+ * scheduler runs it after the DAG; the server stores it as the pipeline's last job.
+ */
+export function pipelinePostJob(plan: Plan): Job | undefined {
+  if (!Object.values(plan.post).some((steps) => steps && steps.length > 0)) return undefined;
+  return {
+    id: PIPELINE_POST_JOB_ID,
+    name: "Post Actions",
+    stage: plan.stages[plan.stages.length - 1] ?? "post",
+    needsMode: "explicit",
+    needs: plan.jobs.map((j) => ({ job: j.id, artifacts: false })),
+    artifactsFrom: [],
+    when: "always",
+    allowFailure: false,
+    retry: { max: 0, when: [] },
+    variables: plan.variables,
+    executor: plan.executor,
+    steps: [],
+    afterSteps: [],
+    post: plan.post,
+    cache: [],
+    workspace: "pipeline",
+    loc: { file: plan.file, line: 0, column: 0 },
+  };
 }
 
 /** The pipeline-level `post` runs as a job of its own whose result starts as the pipeline's. */
 async function runPipelinePost(
   o: RunOptions,
+  job: Job,
   result: "SUCCESS" | "UNSTABLE" | "FAILURE",
   projectFiles: string[],
 ): Promise<JobOutcome["status"]> {
-  const job: Job = {
-    id: PIPELINE_POST_JOB_ID,
-    name: "Post Actions",
-    stage: o.plan.stages[o.plan.stages.length - 1] ?? "post",
-    needsMode: "explicit",
-    needs: [],
-    artifactsFrom: [],
-    when: "always",
-    allowFailure: false,
-    retry: { max: 0, when: [] },
-    variables: o.plan.variables,
-    executor: o.plan.executor,
-    steps: [],
-    afterSteps: [],
-    post: o.plan.post,
-    cache: [],
-    workspace: "pipeline",
-    loc: { file: o.plan.file, line: 0, column: 0 },
-  };
   const out = await runJob({
     runId: o.runId,
     plan: o.plan,

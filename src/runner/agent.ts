@@ -77,6 +77,9 @@ export class Agent {
       const { ShellExecutor } = await import("../executors/shell.js");
       reg.shell = new ShellExecutor();
     }
+    // Stages with Jenkins `agent none` (echo, error... but no shell) run on any runner.
+    const { NoAgentExecutor } = await import("../executors/none.js");
+    reg.none = new NoAgentExecutor();
     this.executors = reg;
     return reg;
   }
@@ -205,6 +208,7 @@ export class Agent {
         extraEnv: job.extraEnv,
         maskValues: job.maskValues,
         ...(job.previousResult ? { previousResult: job.previousResult } : {}),
+        ...(job.currentResult ? { currentResult: job.currentResult } : {}),
         git,
         ...(job.decision ? { approvals: async () => job.decision! } : {}),
         onEvent: (e) => {

@@ -66,6 +66,8 @@ export interface LeasedJob {
   /** Decision of the job's `input`, already given on the server. */
   decision?: { approved: boolean; by: string; params: Record<string, string> };
   previousResult?: "SUCCESS" | "UNSTABLE" | "FAILURE" | "ABORTED";
+  /** The pipeline's result so far, from its other jobs (for the pipeline-level post job). */
+  currentResult?: "SUCCESS" | "UNSTABLE" | "FAILURE";
   leaseExpiresAt: number;
 }
 

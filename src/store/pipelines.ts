@@ -4,6 +4,7 @@ import type { Diagnostic } from "../pipeline/diagnostics.js";
 import type { Db, Schema } from "./schema.js";
 import { writeTx, type Tx } from "./tx.js";
 import { advancePipeline } from "./queue.js";
+import { pipelinePostJob } from "../engine/scheduler.js";
 
 export type PipelineRow = Selectable<Schema["pipelines"]>;
 export type JobRow = Selectable<Schema["jobs"]>;
@@ -72,10 +73,13 @@ export async function failPipeline(
 export async function startPipeline(
   db: Db,
   id: number,
-  plan: Plan,
+  compiled: Plan,
   sha: string,
   diagnostics: Diagnostic[] = [],
 ): Promise<void> {
+  // A pipeline-level `post` block runs as the last job, after all others, whatever happened.
+  const postJob = pipelinePostJob(compiled);
+  const plan: Plan = postJob ? { ...compiled, jobs: [...compiled.jobs, postJob] } : compiled;
   await writeTx(db, async (trx) => {
     const p = await trx
       .selectFrom("pipelines")

@@ -64,6 +64,39 @@ for (const kind of databases()) {
     };
     const pipeline = (id: number) => s.call("GET", `/api/v1/pipelines/${id}`).then((r) => r.json);
 
+    it("runs the pipeline-level post after every job, against the pipeline's result, and agent-none stages", async () => {
+      const id = await start("posty", {
+        Jenkinsfile: `pipeline {
+  agent none
+  stages {
+    stage('Announce') { steps { echo 'no agent needed' } }
+    stage('Build') { agent any
+      steps { sh 'echo building; exit 3' } }
+  }
+  post {
+    failure { echo 'pipeline failed, notifying' }
+    success { echo 'should not print' }
+    always { echo 'post always ran' }
+  }
+}
+`,
+      });
+      const p = await waitFor(async () => {
+        const x = await pipeline(id);
+        return ["failed", "success", "canceled"].includes(x.status) ? x : undefined;
+      }, "pipeline finished");
+      expect(p.status).toBe("failed");
+      const byKey = (k: string) => p.jobs.find((j: { key: string }) => j.key === k);
+      expect(byKey("Announce").status).toBe("success");
+      expect(byKey("Build").status).toBe("failed");
+      const post = byKey("(post)");
+      expect(post).toBeDefined();
+      const log = (await s.call("GET", `/api/v1/jobs/${post.id}/log`)).body;
+      expect(log).toContain("pipeline failed, notifying");
+      expect(log).toContain("post always ran");
+      expect(log).not.toContain("should not print");
+    });
+
     it("injects a project's secret masked, asks for approval, and passes the input's values", async () => {
       const put = await s.call("PUT", "/api/v1/projects/app/secrets/deploy-token", {
         body: { value: "s3cr3t-value" },

@@ -1,3 +1,4 @@
+import { PIPELINE_POST_JOB_ID } from "../../engine/job-runner.js";
 import fs from "node:fs";
 import path from "node:path";
 import { Transform, type Readable } from "node:stream";
@@ -156,6 +157,23 @@ export function runnerRoutes(s: Services): RouteDef[] {
       if (param) env[param] = decision.by;
     }
     const previous = await previousResult(l.projectId, p.ref, l.pipelineId);
+    // The pipeline-level post job starts from the result of every other job.
+    let current: LeasedJob["currentResult"];
+    if (l.key === PIPELINE_POST_JOB_ID) {
+      const rows = await s.db.k
+        .selectFrom("jobs")
+        .select(["status", "allow_failure"])
+        .where("pipeline_id", "=", l.pipelineId)
+        .where("key", "!=", l.key)
+        .execute();
+      current = rows.some(
+        (r) => (r.status === "failed" && !Number(r.allow_failure)) || r.status === "canceled",
+      )
+        ? "FAILURE"
+        : rows.some((r) => r.status === "unstable")
+          ? "UNSTABLE"
+          : "SUCCESS";
+    }
     return {
       id: l.jobId,
       runId: `p${l.pipelineId}-${Number(p.created_at).toString(36)}`,
@@ -171,6 +189,7 @@ export function runnerRoutes(s: Services): RouteDef[] {
       maskValues: [],
       ...(decision ? { decision } : {}),
       ...(previous ? { previousResult: previous } : {}),
+      ...(current ? { currentResult: current } : {}),
       leaseExpiresAt: l.leaseExpiresAt,
     };
   }
