@@ -235,23 +235,10 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     controllers.set(j.id, ac);
     status(j, "running", attempt);
     void runJob({
-      runId: o.runId,
-      plan,
+      ...jobContext(o, projectFiles),
       job: j,
       attempt,
-      projectDir: o.projectDir,
-      workspaceRoot: o.workspaceRoot,
-      inPlace: o.inPlace,
-      executors: o.executors,
-      artifacts: o.artifacts,
-      cache: o.cache,
-      secrets: o.secrets,
-      extraEnv: { ...o.extraEnv },
-      maskValues: o.maskValues,
-      ...(o.previousResult ? { previousResult: o.previousResult } : {}),
-      ...(o.git ? { git: o.git } : {}),
       currentResult: currentResult(),
-      projectFiles,
       ...(o.approvals ? { approvals: o.approvals } : {}),
       onEvent: o.onEvent,
       signal: ac.signal,
@@ -354,10 +341,20 @@ async function runPipelinePost(
   projectFiles: string[],
 ): Promise<JobOutcome["status"]> {
   const out = await runJob({
-    runId: o.runId,
-    plan: o.plan,
+    ...jobContext(o, projectFiles),
     job,
     attempt: 1,
+    currentResult: result,
+    signal: o.signal,
+  });
+  return out.status;
+}
+
+/** What every job of a run is given, whichever job it is. */
+function jobContext(o: RunOptions, projectFiles: string[]) {
+  return {
+    runId: o.runId,
+    plan: o.plan,
     projectDir: o.projectDir,
     workspaceRoot: o.workspaceRoot,
     inPlace: o.inPlace,
@@ -369,12 +366,9 @@ async function runPipelinePost(
     maskValues: o.maskValues,
     ...(o.previousResult ? { previousResult: o.previousResult } : {}),
     ...(o.git ? { git: o.git } : {}),
-    currentResult: result,
     projectFiles,
     onEvent: o.onEvent,
-    signal: o.signal,
-  });
-  return out.status;
+  };
 }
 
 /** Where a run's workspaces live under the state directory. */

@@ -3,7 +3,7 @@
  * compiled (a Jenkinsfile or a library's `vars/*.groovy`), bindings of a library call, and
  * the loaded shared libraries.
  */
-import type { Diagnostic } from "../diagnostics.js";
+import { editDistance, type Diagnostic } from "../diagnostics.js";
 import type { LoadedLibraries } from "../libraries/load.js";
 import type { SourceLocation, Step } from "../plan.js";
 import type { Span } from "./ast.js";
@@ -65,25 +65,11 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let best: string | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {
-    const s = distance(word, c);
+    const s = editDistance(word, c);
     if (s < bestScore) {
       best = c;
       bestScore = s;
     }
   }
   return best;
-}
-
-function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
 }

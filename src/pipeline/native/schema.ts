@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { POST_CONDITIONS } from "../plan.js";
 
 /**
  * The gantry.yml format, as zod schemas: the one source of truth for validation and for the
@@ -270,22 +271,7 @@ export const documentSchema = z.strictObject({ pipeline: z.unknown() });
 /** The recursive schema of a whole gantry.yml, for editors (`# yaml-language-server: $schema=`). */
 export function fullDocumentSchema(): z.ZodType {
   const post = (step: z.ZodType) =>
-    z.strictObject(
-      Object.fromEntries(
-        [
-          "always",
-          "changed",
-          "fixed",
-          "regression",
-          "aborted",
-          "success",
-          "unsuccessful",
-          "unstable",
-          "failure",
-          "cleanup",
-        ].map((k) => [k, z.array(step).optional()]),
-      ),
-    );
+    z.strictObject(Object.fromEntries(POST_CONDITIONS.map((k) => [k, z.array(step).optional()])));
   const step: z.ZodType = z.lazy(() =>
     z.union([
       z.string().describe("Shorthand for sh"),
