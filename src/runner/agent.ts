@@ -8,7 +8,7 @@ import { listProjectFiles } from "../engine/files.js";
 import { RunnerClient, ServerError, retryable } from "./client.js";
 import { HttpArtifactStore, HttpCacheStore, httpSecrets } from "./http-stores.js";
 import { LogShipper } from "./log-shipper.js";
-import { checkoutCommit, updateMirror } from "./git-checkout.js";
+import { checkoutCommit, gitInfoForRef, updateMirror } from "./git-checkout.js";
 import {
   PROTOCOL_VERSION,
   type HeartbeatResponse,
@@ -190,7 +190,7 @@ export class Agent {
       if (!planJob) throw new Error(`the plan has no job "${job.jobKey}"`);
       shared = planJob.workspace !== undefined;
       const { projectDir, git: info, files } = await this.source(job);
-      const git = { ...info, branch: job.ref, ref: `refs/heads/${job.ref}` };
+      const git = gitInfoForRef(info, job.ref, job.refKind ?? "branch");
       const runJob = this.o.runJob ?? (await import("../engine/job-runner.js")).runJob;
       outcome = await runJob({
         runId: job.runId,

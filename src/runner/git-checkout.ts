@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import type { GitInfo } from "../pipeline/git.js";
 
 const run = promisify(execFile);
 
@@ -70,10 +71,14 @@ export async function resolveRef(
   ref: string,
 ): Promise<{ sha: string; kind: "branch" | "tag" | "commit"; name: string }> {
   const name = ref.replace(/^refs\/(heads|tags)\//, "");
-  for (const [kind, full] of [
-    ["branch", `refs/heads/${name}`],
-    ["tag", `refs/tags/${name}`],
-  ] as const) {
+  // A full ref names its kind: `refs/tags/v1` is the tag even when a branch `v1` exists too.
+  const kinds = (
+    [
+      ["branch", `refs/heads/${name}`],
+      ["tag", `refs/tags/${name}`],
+    ] as const
+  ).filter(([, full]) => !/^refs\/(heads|tags)\//.test(ref) || full === ref);
+  for (const [kind, full] of kinds) {
     const sha = await git([
       "--git-dir",
       mirror,
@@ -107,4 +112,20 @@ export async function checkoutCommit(cacheDir: string, mirror: string, sha: stri
     fs.renameSync(tmp, dir);
     return dir;
   });
+}
+
+/** How a pipeline's ref resolved. */
+export type RefKind = "branch" | "tag" | "commit";
+
+/**
+ * The checkout's git facts as the pipeline's ref makes them: a branch sets `branch`, a tag
+ * `tag` (never `branch`, as in GitLab and Jenkins tag builds), a bare commit neither.
+ */
+export function gitInfoForRef(info: GitInfo, name: string, kind: RefKind): GitInfo {
+  return {
+    ...info,
+    branch: kind === "branch" ? name : "",
+    tag: kind === "tag" ? name : "",
+    ref: kind === "branch" ? `refs/heads/${name}` : kind === "tag" ? `refs/tags/${name}` : "",
+  };
 }

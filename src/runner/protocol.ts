@@ -56,6 +56,8 @@ export interface LeasedJob {
   repo: string;
   sha: string;
   ref: string;
+  /** What `ref` is; absent means a branch (and servers before it was sent). */
+  refKind?: "tag" | "commit";
   /** The pipeline's Plan with only this job in `jobs` (the rest is not the runner's business). */
   plan: Plan;
   /** `Plan.jobs[].id`. */

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Db } from "../store/schema.js";
 import { failPipeline, getPipeline, pendingPipelines, startPipeline } from "../store/pipelines.js";
 import { projectById } from "../store/projects.js";
-import { checkoutCommit, resolveRef, updateMirror } from "../runner/git-checkout.js";
+import { checkoutCommit, gitInfoForRef, resolveRef, updateMirror } from "../runner/git-checkout.js";
 import { readGitInfo } from "../pipeline/git.js";
 import { loadPipeline } from "../pipeline/load.js";
 import { hasErrors } from "../pipeline/diagnostics.js";
@@ -59,20 +59,20 @@ export class PipelineStarter {
       const project = await projectById(this.db, Number(p.project_id));
       if (!project) return failPipeline(this.db, id, "the project was deleted");
       const mirror = await updateMirror(this.dataDir, project.repo);
-      const ref = await resolveRef(mirror, p.ref || project.default_branch);
+      const wanted = p.ref || project.default_branch;
+      // A webhook knows whether it pushed a branch or a tag; the API's ref is looked up.
+      const full =
+        p.ref_kind === "tag"
+          ? `refs/tags/${wanted}`
+          : p.ref_kind === "branch"
+            ? `refs/heads/${wanted}`
+            : wanted;
+      const ref = await resolveRef(mirror, full);
       sha = ref.sha;
       const dir = await checkoutCommit(this.dataDir, mirror, sha);
       const info = await readGitInfo(dir);
       const git = {
-        ...info,
-        branch: ref.kind === "branch" ? ref.name : "",
-        tag: ref.kind === "tag" ? ref.name : "",
-        ref:
-          ref.kind === "branch"
-            ? `refs/heads/${ref.name}`
-            : ref.kind === "tag"
-              ? `refs/tags/${ref.name}`
-              : "",
+        ...gitInfoForRef(info, ref.name, ref.kind),
         defaultBranch: project.default_branch,
         remoteUrl: project.repo,
       };
@@ -96,7 +96,7 @@ export class PipelineStarter {
         );
         return;
       }
-      await startPipeline(this.db, id, result.plan, sha, result.diagnostics);
+      await startPipeline(this.db, id, result.plan, sha, result.diagnostics, ref.kind);
       await this.onStarted(id, Number(p.project_id), p.ref, result.plan);
       this.bus.workAvailable();
     } catch (err) {

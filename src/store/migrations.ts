@@ -169,6 +169,18 @@ const MIGRATIONS: Migration[] = [
         .execute();
     },
   },
+  {
+    version: 3,
+    name: "ref kinds of pipelines, artifact expiry",
+    async up(k) {
+      // "branch", "tag" or "commit" once the ref is resolved; null for pipelines before this.
+      await k.schema.alterTable("pipelines").addColumn("ref_kind", "text").execute();
+      // When the artifact expires (GitLab `expire_in`); null keeps it. `purged_at`: its file is gone.
+      await k.schema.alterTable("artifacts").addColumn("expires_at", "bigint").execute();
+      await k.schema.alterTable("artifacts").addColumn("purged_at", "bigint").execute();
+      await k.schema.createIndex("artifacts_expires").on("artifacts").columns(["expires_at"]).execute();
+    },
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -16,6 +16,8 @@ export interface NewPipeline {
   variables: Record<string, string>;
   params: Record<string, string>;
   createdBy: string;
+  /** `branch` or `tag` when the caller knows (a push webhook's `refs/heads/` or `refs/tags/`). */
+  refKind?: "branch" | "tag";
 }
 
 /** Records a pipeline in `pending` state (before checkout and compile). */
@@ -37,6 +39,7 @@ export async function createPipeline(db: Db, p: NewPipeline): Promise<number> {
       created_at: Date.now(),
       started_at: null,
       finished_at: null,
+      ref_kind: p.refKind ?? null,
     })
     .returning("id")
     .executeTakeFirstOrThrow();
@@ -76,6 +79,7 @@ export async function startPipeline(
   compiled: Plan,
   sha: string,
   diagnostics: Diagnostic[] = [],
+  refKind?: "branch" | "tag" | "commit",
 ): Promise<void> {
   // A pipeline-level `post` block runs as the last job, after all others, whatever happened.
   const postJob = pipelinePostJob(compiled);
@@ -97,6 +101,7 @@ export async function startPipeline(
         sha,
         diagnostics: JSON.stringify(diagnostics),
         started_at: now,
+        ...(refKind ? { ref_kind: refKind } : {}),
       })
       .where("id", "=", id)
       .execute();
@@ -178,6 +183,7 @@ export async function listPipelines(db: Db, f: PipelineFilter): Promise<Pipeline
       "started_at",
       "finished_at",
       "error",
+      "ref_kind",
     ])
     .where("project_id", "=", f.projectId);
   if (f.status) q = q.where("status", "=", f.status);

@@ -46,6 +46,8 @@ export interface Schema {
     created_at: number;
     started_at: number | null;
     finished_at: number | null;
+    /** How `ref` resolved: `branch`, `tag` or `commit`; null while pending (and before schema 3). */
+    ref_kind: string | null;
   };
   jobs: {
     id: Generated<number>;
@@ -95,7 +97,17 @@ export interface Schema {
     data: string;
     created_at: number;
   };
-  artifacts: { id: Generated<number>; job_id: number; path: string; size: number; created_at: number };
+  artifacts: {
+    id: Generated<number>;
+    job_id: number;
+    path: string;
+    size: number;
+    created_at: number;
+    /** When the artifact expires (`artifacts: expire_in`); null: kept. */
+    expires_at: number | null;
+    /** When the expiry sweep deleted its file; null while the file exists. */
+    purged_at: number | null;
+  };
   runners: {
     id: Generated<number>;
     name: string;

@@ -23,6 +23,7 @@ import { resolveSecret } from "../../store/secrets.js";
 import { artifactDir, cacheDir, listTree, safeJoin, stashDir } from "../files.js";
 import type { Plan } from "../../pipeline/plan.js";
 import { MASK } from "../../engine/mask.js";
+import { refVariables } from "../ref-variables.js";
 
 const attemptBody = z.object({ attempt: z.number().int().positive() });
 const outcome = z.object({
@@ -108,7 +109,7 @@ export function runnerRoutes(s: Services): RouteDef[] {
     const [p, project, j, plan] = await Promise.all([
       s.db.k
         .selectFrom("pipelines")
-        .select(["id", "ref", "sha", "trigger", "created_by", "created_at"])
+        .select(["id", "ref", "sha", "trigger", "created_by", "created_at", "ref_kind"])
         .where("id", "=", l.pipelineId)
         .executeTakeFirst(),
       projectById(s.db, l.projectId),
@@ -131,20 +132,12 @@ export function runnerRoutes(s: Services): RouteDef[] {
       CI_JOB_URL: `${url}/jobs/${l.jobId}`,
       CI_COMMIT_SHA: p.sha,
       CI_COMMIT_SHORT_SHA: p.sha.slice(0, 8),
-      CI_COMMIT_REF_NAME: p.ref,
-      CI_COMMIT_REF_SLUG: p.ref
-        .toLowerCase()
-        .replace(/[^a-z0-9]+/g, "-")
-        .replace(/^-|-$/g, "")
-        .slice(0, 63),
-      CI_COMMIT_BRANCH: p.ref,
+      ...refVariables(p.ref, p.ref_kind),
       CI_DEFAULT_BRANCH: project.default_branch,
       CI_PROJECT_NAME: project.name,
       CI_PROJECT_PATH: project.name,
       GITLAB_USER_LOGIN: p.created_by,
       GIT_COMMIT: p.sha,
-      GIT_BRANCH: p.ref,
-      BRANCH_NAME: p.ref,
       BUILD_NUMBER: pid,
       BUILD_ID: pid,
       BUILD_URL: `${url}/pipelines/${pid}`,
@@ -183,6 +176,7 @@ export function runnerRoutes(s: Services): RouteDef[] {
       repo: project.repo,
       sha: p.sha,
       ref: p.ref,
+      ...(p.ref_kind === "tag" || p.ref_kind === "commit" ? { refKind: p.ref_kind } : {}),
       plan,
       jobKey: l.key,
       extraEnv: env,

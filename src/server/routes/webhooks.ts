@@ -91,6 +91,11 @@ export function webhookRoutes(s: Services): RouteDef[] {
         if (body.deleted || /^0+$/.test(body.after ?? ""))
           return { pipelineId: null, ignored: "the branch was deleted" };
         const ref = body.ref.replace(/^refs\/(heads|tags)\//, "");
+        const refKind = body.ref.startsWith("refs/tags/")
+          ? "tag"
+          : body.ref.startsWith("refs/heads/")
+            ? "branch"
+            : undefined;
         const by =
           body.pusher?.name ??
           body.pusher?.login ??
@@ -105,6 +110,7 @@ export function webhookRoutes(s: Services): RouteDef[] {
           variables: {},
           params: {},
           createdBy: by,
+          ...(refKind ? { refKind } : {}),
         });
         void s.starter.start(id);
         reply.code(201);
