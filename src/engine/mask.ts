@@ -39,6 +39,8 @@ export class Masker {
 /** Longest line kept in memory before it is emitted anyway (progress bars without newlines). */
 const MAX_LINE = 64 * 1024;
 
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+
 /** Turns a byte stream into lines; keeps a partial line until its newline arrives. */
 export class LineSplitter {
   private partial = "";
@@ -56,8 +58,10 @@ export class LineSplitter {
       nl = data.indexOf("\n");
     }
     while (data.length > MAX_LINE) {
-      this.emit(data.slice(0, MAX_LINE));
-      data = data.slice(MAX_LINE);
+      // Never between the halves of a surrogate pair: each half alone would become U+FFFD.
+      const cut = isHighSurrogate(data.charCodeAt(MAX_LINE - 1)) ? MAX_LINE - 1 : MAX_LINE;
+      this.emit(data.slice(0, cut));
+      data = data.slice(cut);
     }
     this.partial = data;
   }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { TERMINAL_JOB_STATUSES, type JobStatus } from "../engine/events.js";
 import { getJob } from "../store/pipelines.js";
-import { readLog } from "../store/logs.js";
+import { readLogChars } from "../store/logs.js";
 import type { Services } from "./services.js";
 import type { LogStreamChunk, LogStreamStatus } from "./api-types.js";
 
@@ -50,10 +50,11 @@ export function followLog(
     if (attempt !== -1 && j.attempt !== attempt) offset = 0;
     const size = Number(j.log_size);
     while (offset < size && !closed) {
-      const buf = await readLog(s.db, jobId, j.attempt, offset, Math.min(size, offset + MAX_EVENT_BYTES));
-      if (buf.length === 0) break;
-      send("log", { offset, text: buf.toString("utf8") } satisfies LogStreamChunk);
-      offset += buf.length;
+      // Whole characters only: a piece cut inside one would arrive as two U+FFFD.
+      const piece = await readLogChars(s.db, jobId, j.attempt, offset, offset + MAX_EVENT_BYTES, size);
+      if (piece.data.length === 0) break;
+      send("log", { offset: piece.start, text: piece.data.toString("utf8") } satisfies LogStreamChunk);
+      offset = piece.end;
     }
     if (j.status !== status || j.attempt !== attempt) {
       status = j.status as JobStatus;

@@ -76,3 +76,42 @@ export async function readLog(
   }
   return Buffer.concat(parts);
 }
+
+const isContinuation = (b: number | undefined) => b !== undefined && (b & 0xc0) === 0x80;
+
+/**
+ * Moves the byte range `[start, end)` of `buf` (UTF-8 text that starts on a character) to
+ * whole characters: `start` forward past a character it would cut, `end` back before one. A
+ * range inside a single character grows to that whole character rather than come back empty.
+ */
+export function wholeChars(buf: Buffer, start: number, end: number): { start: number; end: number } {
+  let s = Math.min(start, buf.length);
+  while (s < buf.length && isContinuation(buf[s])) s++;
+  let e = Math.min(Math.max(end, s), buf.length);
+  while (e > s && isContinuation(buf[e])) e--;
+  if (e === s && end > start && s < buf.length) {
+    e = s + 1;
+    while (e < buf.length && isContinuation(buf[e])) e++;
+  }
+  return { start: s, end: e };
+}
+
+/**
+ * Reads about bytes `[start, end)` of a job attempt's log, `size` bytes long, cut to whole
+ * UTF-8 characters (see `wholeChars`); returns the bytes and the range they really cover.
+ * Stored batches are whole text, so only a reader's own limits could cut a character.
+ */
+export async function readLogChars(
+  db: Db,
+  jobId: number,
+  attempt: number,
+  start: number,
+  end: number,
+  size: number,
+): Promise<{ start: number; end: number; data: Buffer }> {
+  // Up to 3 bytes either side are enough to find the characters' edges.
+  const from = Math.max(0, start);
+  const buf = await readLog(db, jobId, attempt, from, Math.min(size, end + 4));
+  const r = wholeChars(buf, 0, end - from);
+  return { start: from + r.start, end: from + r.end, data: buf.subarray(r.start, r.end) };
+}

@@ -14,7 +14,7 @@ import {
   retryJob,
   retryPipeline,
 } from "../../store/queue.js";
-import { readLog } from "../../store/logs.js";
+import { readLog, readLogChars, wholeChars } from "../../store/logs.js";
 import { projectById } from "../../store/projects.js";
 import { getRunner } from "../../store/runners.js";
 import { audit } from "../../store/accounts.js";
@@ -223,9 +223,16 @@ export function jobRoutes(s: Services): RouteDef[] {
             reply.header("content-range", `bytes */${size}`);
             throw new HttpError(416, "range_not_satisfiable", `the log has ${size} bytes`);
           }
+          // A range is answered in whole UTF-8 characters; Content-Range says which bytes those are.
+          const piece = old
+            ? { ...wholeChars(old, start, end), data: undefined }
+            : await readLogChars(s.db, params.id, attempt, start, end, size);
+          start = piece.start;
+          end = piece.end;
           reply.code(206).header("content-range", `bytes ${start}-${Math.max(start, end - 1)}/${size}`);
+          return piece.data ?? old!.subarray(start, end);
         }
-        return old ? old.subarray(start, end) : readLog(s.db, params.id, attempt, start, end);
+        return old ?? readLog(s.db, params.id, attempt, start, end);
       },
     }),
     defineRoute({
