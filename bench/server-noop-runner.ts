@@ -1,6 +1,7 @@
 /**
- * A protocol-level runner for the dispatch bench: leases jobs and reports them done at once,
- * without the engine, so the measure is the server's queue and HTTP path.
+ * A protocol-level runner for the dispatch bench: leases jobs and reports them done at once
+ * (one `finish` request per lease), without the engine, so the measure is the server's queue
+ * and HTTP path.
  * Usage: server-noop-runner.ts <url> <runner-token> <slots>
  */
 import { RunnerClient } from "../src/runner/client.js";
@@ -25,14 +26,14 @@ for (let idle = 0; idle < 3;) {
     continue;
   }
   idle = 0;
-  await Promise.all(
-    jobs.map((j) =>
-      c.json("POST", `/api/v1/runner/jobs/${j.id}/finish`, {
-        attempt: j.attempt,
-        outcome: { status: "success", exitCode: 0, durationMs: 0, allowedFailure: false, retryable: false },
-      }),
-    ),
-  );
+  await c.json("POST", "/api/v1/runner/finish", {
+    results: jobs.map((j) => ({
+      id: j.id,
+      attempt: j.attempt,
+      outcome: { status: "success", exitCode: 0, durationMs: 0, allowedFailure: false, retryable: false },
+    })),
+  });
   done += jobs.length;
 }
 process.stdout.write(`noop-runner done ${done}\n`);
+c.close();

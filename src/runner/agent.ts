@@ -11,11 +11,19 @@ import { LogShipper } from "./log-shipper.js";
 import { checkoutCommit, gitInfoForRef, updateMirror } from "./git-checkout.js";
 import {
   PROTOCOL_VERSION,
+  type FinishBatchResponse,
   type HeartbeatResponse,
+  type JobResult,
+  type JobResultAnswer,
   type LeaseInfo,
   type LeaseResponse,
   type LeasedJob,
 } from "./protocol.js";
+
+/** At most this many results per `finish` request (the server's limit)... */
+const MAX_RESULTS = 64;
+/** ...and about this much log text (the server takes 4 MB bodies). */
+const MAX_RESULT_BYTES = 1024 * 1024;
 
 export interface AgentOptions {
   server: string;
@@ -116,6 +124,7 @@ export class Agent {
       }
     }
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    this.c.close();
   }
 
   /** Stops leasing; with `cancelRunning`, aborts running jobs (they report `canceled`). */
@@ -229,7 +238,7 @@ export class Agent {
     } finally {
       clearInterval(beat);
     }
-    await shipper.close();
+    const logs = await shipper.drain();
     if (!shared) fs.rmSync(path.join(workspaceRoot, slugify(job.jobKey)), { recursive: true, force: true });
     if (lost) {
       this.log(`job ${job.id} attempt ${job.attempt}: lease lost; result dropped`);
@@ -237,15 +246,65 @@ export class Agent {
     }
     if (canceled && outcome.status !== "canceled")
       outcome = { ...outcome, status: "canceled", reason: "canceled" };
+    const answer = await this.report({
+      id: job.id,
+      attempt: job.attempt,
+      outcome,
+      ...(logs.length > 0 ? { logs } : {}),
+    });
+    if ("error" in answer) this.log(`job ${job.id}: ${answer.error.message}`);
+    else this.log(`job ${job.id} attempt ${job.attempt}: ${outcome.status}`);
+  }
+
+  /** Results waiting for the next `finish` request. */
+  private readonly results: {
+    result: JobResult;
+    resolve: (a: JobResultAnswer) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  private reporting = false;
+
+  /**
+   * Reports a result. One `finish` request is in flight at a time; results that end while it
+   * is travel together in the next one, so a busy runner sends one request for many jobs and
+   * an idle one waits for nobody.
+   */
+  private report(result: JobResult): Promise<JobResultAnswer> {
+    return new Promise((resolve, reject) => {
+      this.results.push({ result, resolve, reject });
+      if (!this.reporting) void this.flushResults();
+    });
+  }
+
+  private async flushResults(): Promise<void> {
+    this.reporting = true;
     try {
-      await this.c.jsonRetry("POST", `/api/v1/runner/jobs/${job.id}/finish`, {
-        attempt: job.attempt,
-        outcome,
-      });
-      this.log(`job ${job.id} attempt ${job.attempt}: ${outcome.status}`);
-    } catch (err) {
-      if (err instanceof ServerError && err.status === 409) this.log(`job ${job.id}: ${err.message}`);
-      else throw err;
+      while (this.results.length > 0) {
+        // Bounded by count and by log bytes, well under the server's request size limit.
+        let bytes = 0;
+        let n = 0;
+        while (n < this.results.length && n < MAX_RESULTS) {
+          const size = (this.results[n]!.result.logs ?? []).reduce((a, l) => a + l.text.length, 0);
+          if (n > 0 && bytes + size > MAX_RESULT_BYTES) break;
+          bytes += size;
+          n++;
+        }
+        const batch = this.results.splice(0, n);
+        try {
+          const res = await this.c.jsonRetry<FinishBatchResponse>("POST", "/api/v1/runner/finish", {
+            results: batch.map((b) => b.result),
+          });
+          batch.forEach((b, i) => {
+            const a = res.results[i];
+            if (a) b.resolve(a);
+            else b.reject(new Error(`the server did not answer for job ${b.result.id}`));
+          });
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.reporting = false;
     }
   }
 }

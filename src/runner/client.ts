@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import http from "node:http";
+import https from "node:https";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -22,13 +24,28 @@ export function retryable(err: unknown): boolean {
   return !(err instanceof ServerError) || err.status >= 500;
 }
 
-/** HTTP+JSON client of the runner protocol. */
+/**
+ * HTTP+JSON client of the runner protocol. JSON calls go through `node:http` with kept-alive
+ * connections: a runner makes a few of them per job, and `fetch` costs several times the CPU
+ * per request (web streams); uploads and downloads stream through `fetch`.
+ */
 export class RunnerClient {
+  private readonly agent: http.Agent;
+  private readonly url: URL;
+
   constructor(
     private readonly base: string,
     private readonly token: string,
   ) {
     this.base = base.replace(/\/$/, "");
+    this.url = new URL(this.base);
+    const Agent = this.url.protocol === "https:" ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxFreeSockets: 16 });
+  }
+
+  /** Closes kept-alive connections (so a stopped runner's process can exit). */
+  close(): void {
+    this.agent.destroy();
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -50,14 +67,51 @@ export class RunnerClient {
   }
 
   async json<T>(method: string, url: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const res = await fetch(this.base + url, {
-      method,
-      headers: this.headers(body === undefined ? {} : { "content-type": "application/json" }),
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      ...(signal ? { signal } : {}),
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const { status, statusText, text } = await new Promise<{
+      status: number;
+      statusText: string;
+      text: string;
+    }>((resolve, reject) => {
+      const target = new URL(this.base + url);
+      const req = (target.protocol === "https:" ? https : http).request(
+        target,
+        {
+          method,
+          agent: this.agent,
+          headers: this.headers(
+            payload ? { "content-type": "application/json", "content-length": String(payload.length) } : {},
+          ),
+          ...(signal ? { signal } : {}),
+        },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on("data", (b: Buffer) => parts.push(b));
+          res.on("error", reject);
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              statusText: res.statusMessage ?? "",
+              text: Buffer.concat(parts).toString("utf8"),
+            }),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.end(payload);
     });
-    await this.check(res);
-    const text = await res.text();
+    if (status < 200 || status >= 300) {
+      let code = "http_error";
+      let message = `${status} ${statusText}`;
+      try {
+        const err = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+        code = err?.code ?? code;
+        message = err?.message ?? message;
+      } catch {
+        // Not our error shape (a proxy?): keep the status line.
+      }
+      throw new ServerError(status, code, message);
+    }
     return (text ? JSON.parse(text) : undefined) as T;
   }
 

@@ -65,4 +65,21 @@ export class LogShipper {
     this.flush();
     await this.chain;
   }
+
+  /**
+   * Waits for the batches already sent and hands back what is still buffered as the last
+   * batch (empty once the lease is lost), to travel with the job's result instead of a request
+   * of its own. Nothing is shipped after this.
+   */
+  async drain(): Promise<{ seq: number; text: string }[]> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.chain;
+    const text = this.buf.join("");
+    this.buf = [];
+    this.bytes = 0;
+    const lost = this.stopped;
+    this.stopped = true;
+    return lost || text === "" ? [] : [{ seq: ++this.seq, text }];
+  }
 }

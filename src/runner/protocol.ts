@@ -3,8 +3,10 @@
  * (`Authorization: Bearer gtr_...`), never a user token. Every request carries the
  * `Gantry-Protocol` header; the server answers 426 with both versions when they differ.
  *
- * Flow: `register` once → loop { `lease` (long poll) → for each job: `logs` batches and
- * `heartbeat`s while it runs, artifacts/cache/stash/dotenv transfers, then `finish` }.
+ * Flow: `register` once → loop { `lease` (long poll, up to `slots` jobs at once) → for each
+ * job: `logs` batches and `heartbeat`s while it runs, artifacts/cache/stash/dotenv transfers }
+ * and `finish` with the results of every job that ended meanwhile (each with its last log
+ * batch), one request for several jobs.
  * A job is leased for {@link LeaseInfo.leaseMs}; each heartbeat extends it. When the lease
  * expires (the runner died or lost the network) the server retries the job as a new attempt
  * or fails it with "runner lost"; anything the old attempt sends afterwards is refused (409).
@@ -12,8 +14,11 @@
 import type { Plan } from "../pipeline/plan.js";
 import type { JobOutcome } from "../engine/types.js";
 
-/** Bumped whenever a runner and a server of different versions could misunderstand each other. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped whenever a runner and a server of different versions could misunderstand each other.
+ * 2: results are reported in batches (`POST /api/v1/runner/finish`) with their last log batch.
+ */
+export const PROTOCOL_VERSION = 2;
 
 export const PROTOCOL_HEADER = "gantry-protocol";
 
@@ -97,4 +102,32 @@ export interface LogBatch {
 export interface FinishRequest {
   attempt: number;
   outcome: JobOutcome;
+}
+
+/** One job attempt's result in a batch, with the attempt's log batches not sent yet. */
+export interface JobResult {
+  /** Server job id. */
+  id: number;
+  attempt: number;
+  outcome: JobOutcome;
+  /** The last log batches (`seq` goes on from the `logs` requests); stored with the result. */
+  logs?: { seq: number; text: string }[];
+}
+
+/** `POST /api/v1/runner/finish`: results of several jobs (at most 64), stored in one transaction. */
+export interface FinishBatchRequest {
+  results: JobResult[];
+}
+
+/**
+ * One answer per result, in order. `error.code` `lease_lost`: the runner no longer holds that
+ * attempt (it expired and was retried or failed, or the job was canceled); its result was
+ * dropped. A result reported again (a retried request) answers `duplicate: true`.
+ */
+export type JobResultAnswer =
+  | { id: number; status: string; retried: boolean; duplicate?: boolean }
+  | { id: number; error: { code: "lease_lost"; message: string } };
+
+export interface FinishBatchResponse {
+  results: JobResultAnswer[];
 }

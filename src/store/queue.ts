@@ -1,28 +1,10 @@
 import { sql } from "kysely";
 import type { JobStatus } from "../engine/events.js";
-import type { JobOutcome } from "../engine/types.js";
 import type { Need, Plan } from "../pipeline/plan.js";
 import type { Db, Dialect } from "./schema.js";
 import { writeTx, type Tx } from "./tx.js";
 import { pipelineResult, readiness } from "./readiness.js";
 import type { JobRow } from "./pipelines.js";
-
-/** A job handed to a runner. */
-export interface Lease {
-  jobId: number;
-  pipelineId: number;
-  projectId: number;
-  key: string;
-  attempt: number;
-  leaseExpiresAt: number;
-  queuedAt: number | null;
-}
-
-export interface RunnerAbilities {
-  runnerId: number;
-  labels: string[];
-  executors: string[];
-}
 
 const TERMINAL = ["success", "unstable", "failed", "canceled", "skipped", "manual"];
 
@@ -168,56 +150,6 @@ async function loadPlan(trx: Tx, pipelineId: number): Promise<Plan | undefined> 
   return p?.plan ? (JSON.parse(p.plan) as Plan) : undefined;
 }
 
-function fits(job: { executor: string; labels: string }, r: RunnerAbilities): boolean {
-  if (job.executor !== "none" && !r.executors.includes(job.executor)) return false;
-  return (JSON.parse(job.labels) as string[]).every((l) => r.labels.includes(l));
-}
-
-/**
- * Leases up to `max` queued jobs this runner can run, oldest first, for `leaseMs`.
- * PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent leasers never wait on or take the same
- * row. SQLite: one `BEGIN IMMEDIATE` transaction, so leasers are serialised.
- */
-export async function leaseJobs(db: Db, r: RunnerAbilities, max: number, leaseMs: number): Promise<Lease[]> {
-  if (max <= 0) return [];
-  return writeTx(db, async (trx) => {
-    const now = Date.now();
-    let q = trx
-      .selectFrom("jobs")
-      .select(["id", "pipeline_id", "project_id", "key", "attempt", "executor", "labels", "queued_at"])
-      .where("status", "=", "waiting")
-      .where("available_at", "<=", now)
-      .orderBy("id")
-      .limit(Math.max(32, max * 4));
-    if (db.dialect === "postgres") q = q.forUpdate().skipLocked();
-    const candidates = (await q.execute()).filter((j) => fits(j, r)).slice(0, max);
-    if (candidates.length === 0) return [];
-    const expires = now + leaseMs;
-    const ids = candidates.map((c) => Number(c.id));
-    await trx
-      .updateTable("jobs")
-      .set({
-        status: "running",
-        runner_id: r.runnerId,
-        lease_expires_at: expires,
-        started_at: now,
-        finished_at: null,
-      })
-      .where("id", "in", ids)
-      .where("status", "=", "waiting")
-      .execute();
-    return candidates.map((c) => ({
-      jobId: Number(c.id),
-      pipelineId: Number(c.pipeline_id),
-      projectId: Number(c.project_id),
-      key: c.key,
-      attempt: c.attempt,
-      leaseExpiresAt: expires,
-      queuedAt: c.queued_at === null ? null : Number(c.queued_at),
-    }));
-  });
-}
-
 /** Answer to a heartbeat: `lost` when the runner no longer holds this attempt. */
 export type HeartbeatResult =
   { kind: "ok"; leaseExpiresAt: number; cancel: boolean } | { kind: "lost"; status: string };
@@ -251,71 +183,8 @@ export async function heartbeat(
   return { kind: "lost", status: j?.status ?? "gone" };
 }
 
-/** Why a finish report was refused. */
-export type FinishResult =
-  | { kind: "ok"; status: string; retried: boolean; pipelineId: number; pipelineFinished: string | null }
-  | { kind: "stale"; status: string };
-
-/**
- * Records how a job attempt ended. Only the runner that holds the attempt may report it
- * (a runner whose lease expired gets `stale`: its result never overwrites the retry's). A
- * failure that the job's retry policy allows queues the next attempt.
- */
-export async function finishJob(
-  db: Db,
-  runnerId: number | null,
-  jobId: number,
-  attempt: number,
-  outcome: Omit<JobOutcome, "durationMs"> & { durationMs?: number },
-): Promise<FinishResult> {
-  return writeTx(db, async (trx) => {
-    let q = trx.selectFrom("jobs").selectAll().where("id", "=", jobId);
-    if (db.dialect === "postgres") q = q.forUpdate();
-    const j = await q.executeTakeFirst();
-    if (!j) return { kind: "stale", status: "gone" };
-    if (j.status !== "running" || j.attempt !== attempt || (runnerId !== null && j.runner_id !== runnerId))
-      return { kind: "stale", status: j.status };
-    const now = Date.now();
-    const retry =
-      outcome.status === "failed" &&
-      outcome.retryable &&
-      j.attempt <= j.max_retries &&
-      j.cancel_requested === 0;
-    if (retry) {
-      await requeue(trx, j, `attempt ${j.attempt} failed${outcome.reason ? `: ${outcome.reason}` : ""}`, now);
-      return {
-        kind: "ok",
-        status: "waiting",
-        retried: true,
-        pipelineId: Number(j.pipeline_id),
-        pipelineFinished: null,
-      };
-    }
-    await trx
-      .updateTable("jobs")
-      .set({
-        status: outcome.status,
-        exit_code: outcome.exitCode ?? null,
-        reason: outcome.reason ?? null,
-        allow_failure: outcome.status === "failed" ? (outcome.allowedFailure ? 1 : 0) : j.allow_failure,
-        runner_id: null,
-        lease_expires_at: null,
-        finished_at: now,
-      })
-      .where("id", "=", jobId)
-      .execute();
-    const done = await advancePipeline(trx, db.dialect, Number(j.pipeline_id));
-    return {
-      kind: "ok",
-      status: outcome.status,
-      retried: false,
-      pipelineId: Number(j.pipeline_id),
-      pipelineFinished: done,
-    };
-  });
-}
-
-async function requeue(trx: Tx, j: JobRow, reason: string, now: number): Promise<void> {
+/** Queues a job's next attempt (its retry policy allowed it). */
+export async function requeue(trx: Tx, j: JobRow, reason: string, now: number): Promise<void> {
   await trx
     .updateTable("jobs")
     .set({

@@ -11,13 +11,12 @@ import {
 import {
   cancelPipeline,
   decideInput,
-  finishJob,
   heartbeat,
-  leaseJobs,
   playJob,
   reapExpiredLeases,
   retryJob,
 } from "../../src/store/queue.js";
+import { finishJob, leaseJobs } from "../../src/store/lease.js";
 import type { Plan } from "../../src/pipeline/plan.js";
 import { databases, freshDb, job, needs, plan } from "./helpers.js";
 

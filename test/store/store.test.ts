@@ -4,7 +4,7 @@ import { openDb } from "../../src/store/db.js";
 import { SCHEMA_VERSION } from "../../src/store/migrations.js";
 import { createProject } from "../../src/store/projects.js";
 import { createPipeline, listPipelines, startPipeline } from "../../src/store/pipelines.js";
-import { leaseJobs, finishJob } from "../../src/store/queue.js";
+import { leaseJobs, finishJob } from "../../src/store/lease.js";
 import { appendLog, readLog } from "../../src/store/logs.js";
 import { authenticate, createToken, createUser, hashToken, newToken } from "../../src/store/accounts.js";
 import { decrypt, putSecret, resolveSecret } from "../../src/store/secrets.js";

@@ -10,12 +10,16 @@ import { HttpError, conflict, notFound } from "../http-error.js";
 import type { Caller } from "../auth.js";
 import {
   PROTOCOL_VERSION,
+  type FinishBatchResponse,
+  type JobResult,
+  type JobResultAnswer,
   type LeaseInfo,
   type LeaseResponse,
   type LeasedJob,
 } from "../../runner/protocol.js";
 import { getRunner, registerRunner, touchRunner } from "../../store/runners.js";
-import { finishJob, heartbeat, leaseJobs, type Lease } from "../../store/queue.js";
+import { heartbeat } from "../../store/queue.js";
+import { finishJobs, leaseJobs, type Lease } from "../../store/lease.js";
 import { appendLog } from "../../store/logs.js";
 import { getJob, getPipeline, type JobRow } from "../../store/pipelines.js";
 import { projectById } from "../../store/projects.js";
@@ -105,18 +109,54 @@ export function runnerRoutes(s: Services): RouteDef[] {
     await touchRunner(s.db, id);
   };
 
+  // A pipeline's ref, commit and trigger never change; a project's repo or default branch may
+  // (admin API), so it is read again after a few seconds.
+  type PipelineMeta = {
+    ref: string;
+    sha: string;
+    trigger: string;
+    created_by: string;
+    created_at: number;
+    ref_kind: string | null;
+  };
+  const pipelineMetas = new Map<number, PipelineMeta>();
+  const pipelineMeta = async (id: number): Promise<PipelineMeta | undefined> => {
+    const hit = pipelineMetas.get(id);
+    if (hit) return hit;
+    const row = await s.db.k
+      .selectFrom("pipelines")
+      .select(["ref", "sha", "trigger", "created_by", "created_at", "ref_kind"])
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (pipelineMetas.size > 1000) pipelineMetas.delete(pipelineMetas.keys().next().value!);
+    pipelineMetas.set(id, row);
+    return row;
+  };
+  const projects = new Map<
+    number,
+    { until: number; row: Promise<Awaited<ReturnType<typeof projectById>>> }
+  >();
+  const projectOf = (id: number) => {
+    const now = Date.now();
+    let hit = projects.get(id);
+    if (!hit || hit.until < now) {
+      hit = { until: now + 5_000, row: projectById(s.db, id) };
+      hit.row.catch(() => projects.delete(id));
+      if (projects.size > 1000) projects.clear();
+      projects.set(id, hit);
+    }
+    return hit.row;
+  };
+
   async function describe(l: Lease): Promise<LeasedJob> {
-    const [p, project, j, plan] = await Promise.all([
-      s.db.k
-        .selectFrom("pipelines")
-        .select(["id", "ref", "sha", "trigger", "created_by", "created_at", "ref_kind"])
-        .where("id", "=", l.pipelineId)
-        .executeTakeFirst(),
-      projectById(s.db, l.projectId),
-      s.db.k.selectFrom("jobs").select(["key", "decision"]).where("id", "=", l.jobId).executeTakeFirst(),
+    const [p, project, plan] = await Promise.all([
+      pipelineMeta(l.pipelineId),
+      projectOf(l.projectId),
       planFor(l.pipelineId, l.key),
     ]);
-    if (!p || !plan || !project || !j) throw new Error(`job ${l.jobId} lost its pipeline or project`);
+    const j = { key: l.key, decision: l.decision };
+    if (!p || !plan || !project) throw new Error(`job ${l.jobId} lost its pipeline or project`);
     const url = s.cfg.publicUrl.replace(/\/$/, "");
     const pid = String(l.pipelineId);
     const env: Record<string, string> = {
@@ -186,6 +226,49 @@ export function runnerRoutes(s: Services): RouteDef[] {
       ...(current ? { currentResult: current } : {}),
       leaseExpiresAt: l.leaseExpiresAt,
     };
+  }
+
+  const masked = (jobId: number, text: string): string => {
+    const secrets = s.jobSecrets.get(jobId);
+    if (secrets) for (const v of secrets) if (v.length >= 3) text = text.split(v).join(MASK);
+    return text;
+  };
+
+  /** Stores results (see `finishJobs`) and answers each: stored, a duplicate, or refused. */
+  async function report(rid: number, results: JobResult[]): Promise<JobResultAnswer[]> {
+    const out = await finishJobs(
+      s.db,
+      rid,
+      results.map((r) => ({
+        jobId: r.id,
+        attempt: r.attempt,
+        outcome: r.outcome,
+        ...(r.logs ? { logs: r.logs.map((l) => ({ seq: l.seq, text: masked(r.id, l.text) })) } : {}),
+      })),
+    );
+    const answers = results.map((item, i): JobResultAnswer => {
+      const r = out[i]!;
+      if (r.kind === "stale") {
+        // The same result sent again (its first answer was lost): nothing to do.
+        if (r.attempt === item.attempt && r.status === item.outcome.status)
+          return { id: item.id, status: r.status, retried: false, duplicate: true };
+        return {
+          id: item.id,
+          error: {
+            code: "lease_lost",
+            message: `job ${item.id} attempt ${item.attempt} is ${r.status}; result refused`,
+          },
+        };
+      }
+      s.jobSecrets.delete(item.id);
+      s.metrics.jobDuration.observe({ status: item.outcome.status }, item.outcome.durationMs / 1000);
+      for (const l of item.logs ?? []) s.metrics.logBytes.inc(Buffer.byteLength(l.text));
+      if (r.pipelineFinished) s.metrics.pipelines.inc({ status: r.pipelineFinished });
+      s.bus.jobChanged(item.id);
+      return { id: item.id, status: r.status, retried: r.retried };
+    });
+    s.bus.workAvailable();
+    return answers;
   }
 
   /** The job, if this runner holds it now (else 409: the lease was lost). */
@@ -443,16 +526,36 @@ export function runnerRoutes(s: Services): RouteDef[] {
       params: id,
       body: z.object({ attempt: z.number().int().positive(), outcome }),
       handler: async ({ params, body, caller }) => {
-        const r = await finishJob(s.db, runnerId(caller), params.id, body.attempt, body.outcome);
-        if (r.kind === "stale")
-          throw conflict(`job ${params.id} attempt ${body.attempt} is ${r.status}; result refused`);
-        s.jobSecrets.delete(params.id);
-        s.metrics.jobDuration.observe({ status: body.outcome.status }, body.outcome.durationMs / 1000);
-        if (r.pipelineFinished) s.metrics.pipelines.inc({ status: r.pipelineFinished });
-        s.bus.jobChanged(params.id);
-        s.bus.workAvailable();
-        return { status: r.status, retried: r.retried };
+        const [a] = await report(runnerId(caller), [{ id: params.id, ...body }]);
+        if (!a || "error" in a) throw conflict(a?.error.message ?? `job ${params.id}: result refused`);
+        return { status: a.status, retried: a.retried };
       },
+    }),
+    defineRoute({
+      method: "POST",
+      url: "/api/v1/runner/finish",
+      summary: "Report how several job attempts ended, each with its last log batches (one transaction)",
+      tag: "runner",
+      access,
+      body: z.object({
+        results: z
+          .array(
+            z.object({
+              id: z.number().int().positive(),
+              attempt: z.number().int().positive(),
+              outcome,
+              logs: z
+                .array(z.object({ seq: z.number().int().positive(), text: z.string() }))
+                .max(64)
+                .optional(),
+            }),
+          )
+          .min(1)
+          .max(64),
+      }),
+      handler: async ({ body, caller }): Promise<FinishBatchResponse> => ({
+        results: await report(runnerId(caller), body.results),
+      }),
     }),
     defineRoute({
       method: "DELETE",
