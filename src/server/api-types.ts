@@ -66,8 +66,13 @@ export interface ProjectMember {
 
 // ---------------------------------------------------------------- pipelines
 
-/** `pending`: compiling/checking out; `error`: the pipeline file did not compile (see `diagnostics`). */
-export type PipelineStatus = "pending" | "running" | "success" | "unstable" | "failed" | "canceled" | "error";
+/**
+ * `pending`: compiling/checking out; `blocked`: nothing runs and what is left waits for a person
+ * (a manual job with `allow_failure: false`, or an `input`); `error`: the pipeline file did not
+ * compile (see `diagnostics`).
+ */
+export type PipelineStatus =
+  "pending" | "running" | "blocked" | "success" | "unstable" | "failed" | "canceled" | "error";
 
 export type PipelineTrigger = "api" | "push" | "schedule" | "manual" | "retry";
 

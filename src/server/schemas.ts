@@ -44,7 +44,9 @@ export const createPipeline = z.object({
 export const listPipelines = z.object({
   cursor: z.string().regex(/^\d+$/, "a cursor from nextCursor").optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
-  status: z.enum(["pending", "running", "success", "unstable", "failed", "canceled", "error"]).optional(),
+  status: z
+    .enum(["pending", "running", "blocked", "success", "unstable", "failed", "canceled", "error"])
+    .optional(),
   ref: z.string().max(255).optional(),
 });
 

@@ -3,7 +3,7 @@ import type { JobStatus } from "../engine/events.js";
 import type { Need, Plan } from "../pipeline/plan.js";
 import type { Db, Dialect } from "./schema.js";
 import { writeTx, type Tx } from "./tx.js";
-import { pipelineResult, readiness } from "./readiness.js";
+import { pipelineResult, readiness, unfinishedStatus, type NeededJob } from "./readiness.js";
 import type { JobRow } from "./pipelines.js";
 
 const TERMINAL = ["success", "unstable", "failed", "canceled", "skipped", "manual"];
@@ -39,10 +39,10 @@ export async function advancePipeline(
       .where("status", "in", statuses)
       .limit(1)
       .executeTakeFirst()) !== undefined;
-  const byStatus = new Map<string, number>();
-  if (await has(["created"])) byStatus.set("created", 1);
+  // Every job's status and allowance once `created` jobs were looked at; else only queried if needed.
+  let live: NeededJob[] | undefined;
   const now = Date.now();
-  if ((byStatus.get("created") ?? 0) > 0) {
+  if (await has(["created"])) {
     const jobs = await trx
       .selectFrom("jobs")
       .select(["id", "key", "status", "allow_failure", "needs", "needs_mode", "when_", "input"])
@@ -110,20 +110,29 @@ export async function advancePipeline(
           .set({ status, queued_at: status === "waiting" ? now : null })
           .where("id", "in", part)
           .execute();
-    byStatus.clear();
-    for (const j of jobs) byStatus.set(j.status, (byStatus.get(j.status) ?? 0) + 1);
+    live = jobs.map((j) => ({ status: j.status as JobStatus, allowFailure: j.allow_failure === 1 }));
   }
-  const pending =
-    byStatus.size > 0
-      ? ["created", "waiting", "running", "input"].some((s) => (byStatus.get(s) ?? 0) > 0)
-      : await has(["created", "waiting", "running", "input"]);
-  if (pending) {
-    if (wasStatus === "running") return null;
+  const unfinished = live
+    ? unfinishedStatus(live)
+    : (await has(["waiting", "running"]))
+      ? "running"
+      : unfinishedStatus(
+          (
+            await trx
+              .selectFrom("jobs")
+              .select(["status", "allow_failure"])
+              .where("pipeline_id", "=", pipelineId)
+              .where("status", "in", ["created", "input", "manual"])
+              .execute()
+          ).map((j) => ({ status: j.status as JobStatus, allowFailure: j.allow_failure === 1 })),
+        );
+  if (unfinished) {
+    if (wasStatus === unfinished) return null;
     await trx
       .updateTable("pipelines")
-      .set({ status: "running", finished_at: null })
+      .set({ status: unfinished, finished_at: null })
       .where("id", "=", pipelineId)
-      .where("status", "!=", "running")
+      .where("status", "!=", unfinished)
       .execute();
     return null;
   }
@@ -140,7 +149,7 @@ export async function advancePipeline(
     .updateTable("pipelines")
     .set({ status: result, finished_at: now })
     .where("id", "=", pipelineId)
-    .where("status", "in", ["running", "pending"])
+    .where("status", "in", ["running", "blocked", "pending"])
     .executeTakeFirst();
   return Number(updated.numUpdatedRows) > 0 ? result : null;
 }
@@ -271,7 +280,7 @@ export async function cancelPipeline(db: Db, pipelineId: number): Promise<boolea
       .select("status")
       .where("id", "=", pipelineId)
       .executeTakeFirst();
-    if (!p || !["pending", "running"].includes(p.status)) return false;
+    if (!p || !["pending", "running", "blocked"].includes(p.status)) return false;
     const now = Date.now();
     await trx
       .updateTable("jobs")

@@ -15,6 +15,15 @@ export interface NeededJob {
   allowFailure: boolean;
 }
 
+/**
+ * A `manual` job that may not fail (GitLab `allow_failure: false`, the default of
+ * `rules: when: manual`) blocks: what needs it, and later stages, wait until it is played,
+ * and the pipeline is `blocked` meanwhile. One that may fail is optional and counts as passed.
+ */
+export function blocks(j: NeededJob): boolean {
+  return j.status === "manual" && !j.allowFailure;
+}
+
 /** The decision for a `created` job: keep waiting, or move it to a new status. */
 export type Readiness =
   | { kind: "wait" }
@@ -28,15 +37,16 @@ const PENDING: ReadonlySet<JobStatus> = new Set(["created", "waiting", "running"
 /**
  * Decides whether a job whose needs are all known may start, with the local engine's
  * semantics: `on_success` runs when no need failed (a failure that is allowed, a skipped job
- * and an unplayed manual job count as passed), `on_failure` only when one did, `always` in
- * any case; a cancelled need counts as failed. Needs that are not in the pipeline are
- * ignored (frontends drop optional ones).
+ * and an unplayed optional manual job count as passed), `on_failure` only when one did,
+ * `always` in any case; a cancelled need counts as failed. A blocking manual need (see
+ * `blocks`) makes the job wait whatever its `when`, as in GitLab. Needs that are not in the
+ * pipeline are ignored (frontends drop optional ones).
  */
 export function readiness(job: WaitingJob, needs: (NeededJob | undefined)[]): Readiness {
   let failed = false;
   for (const n of needs) {
     if (!n) continue;
-    if (PENDING.has(n.status)) return { kind: "wait" };
+    if (PENDING.has(n.status) || blocks(n)) return { kind: "wait" };
     if (n.status === "canceled" || (n.status === "failed" && !n.allowFailure)) failed = true;
   }
   const start = (): Readiness =>
@@ -65,4 +75,19 @@ export function pipelineResult(
   if (jobs.some((j) => j.status === "unstable" || (j.status === "failed" && j.allowFailure)))
     return "unstable";
   return "success";
+}
+
+/**
+ * The status of a pipeline that still has work: `running` while a job is queued or running,
+ * `blocked` when everything left waits for a person (an `input`, or a blocking manual job).
+ */
+export function unfinishedStatus(jobs: NeededJob[]): "running" | "blocked" | null {
+  let person = false;
+  let created = false;
+  for (const j of jobs) {
+    if (j.status === "waiting" || j.status === "running") return "running";
+    if (j.status === "input" || blocks(j)) person = true;
+    if (j.status === "created") created = true;
+  }
+  return person ? "blocked" : created ? "running" : null;
 }

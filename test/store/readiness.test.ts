@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { pipelineResult, readiness, type NeededJob, type WaitingJob } from "../../src/store/readiness.js";
+import {
+  pipelineResult,
+  readiness,
+  unfinishedStatus,
+  type NeededJob,
+  type WaitingJob,
+} from "../../src/store/readiness.js";
 
 const j = (w: Partial<WaitingJob> = {}): WaitingJob => ({
   needs: [],
@@ -43,10 +49,22 @@ describe("readiness", () => {
       expected: { kind: "queue", delayed: false },
     },
     {
-      name: "skipped and manual needs pass",
+      name: "skipped and optional manual needs pass",
       job: j(),
-      needs: [n("skipped"), n("manual")],
+      needs: [n("skipped"), n("manual", true)],
       expected: { kind: "queue", delayed: false },
+    },
+    {
+      name: "a blocking manual need (allow_failure false) makes the job wait",
+      job: j(),
+      needs: [n("success"), n("manual", false)],
+      expected: { kind: "wait" },
+    },
+    {
+      name: "a blocking manual need holds even always and on_failure jobs",
+      job: j({ when: "always" }),
+      needs: [n("failed"), n("manual", false)],
+      expected: { kind: "wait" },
     },
     {
       name: "canceled need counts as failed",
@@ -114,5 +132,16 @@ describe("pipelineResult", () => {
         { status: "canceled", allowFailure: false },
       ]),
     ).toBe("canceled");
+  });
+});
+
+describe("unfinishedStatus", () => {
+  it("is running while a job is queued or runs, blocked when only people can move it, null when done", () => {
+    expect(unfinishedStatus([n("waiting"), n("manual", false)])).toBe("running");
+    expect(unfinishedStatus([n("running"), n("input")])).toBe("running");
+    expect(unfinishedStatus([n("success"), n("manual", false), n("created")])).toBe("blocked");
+    expect(unfinishedStatus([n("success"), n("input"), n("created")])).toBe("blocked");
+    expect(unfinishedStatus([n("success"), n("manual", true)])).toBeNull();
+    expect(unfinishedStatus([n("failed"), n("skipped")])).toBeNull();
   });
 });

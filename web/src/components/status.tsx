@@ -7,6 +7,7 @@ const GLYPH: Record<Status, string> = {
   pending: "○",
   waiting: "◔",
   running: "◐",
+  blocked: "‖",
   input: "‖",
   success: "✓",
   unstable: "!",
@@ -37,5 +38,5 @@ export function StatusBadge({ status }: { status: Status }) {
 
 /** Whether a job or pipeline may still change. */
 export function isActive(status: Status): boolean {
-  return ["created", "pending", "waiting", "running", "input"].includes(status);
+  return ["created", "pending", "waiting", "running", "blocked", "input"].includes(status);
 }

@@ -10,6 +10,7 @@ import { ErrorNote, PageTitle } from "../components/ui.tsx";
 const STATUSES: PipelineStatus[] = [
   "pending",
   "running",
+  "blocked",
   "success",
   "unstable",
   "failed",
