@@ -1,4 +1,4 @@
-import { createWriteStream, promises as fs, type WriteStream } from "node:fs";
+import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
@@ -7,7 +7,7 @@ import { LocalArtifactStore, LocalCacheStore } from "../engine/local-store.js";
 import { runPlan, workspaceRootFor } from "../engine/scheduler.js";
 import { selectJobs } from "../engine/select.js";
 import type { ExecutorRegistry, InputDecision, InputRequest, SecretResolver } from "../engine/types.js";
-import { parseAssignments, slugify } from "../engine/variables.js";
+import { parseAssignments } from "../engine/variables.js";
 import { NoAgentExecutor } from "../executors/none.js";
 import { ShellExecutor } from "../executors/shell.js";
 import type { LibrarySource } from "../pipeline/context.js";
@@ -16,6 +16,7 @@ import { loadPipeline, type LoadResult } from "../pipeline/load.js";
 import type { Plan } from "../pipeline/plan.js";
 import { CliError, EXIT } from "./errors.js";
 import { colours, LiveRenderer, PlainRenderer } from "./render.js";
+import { RunFiles } from "./run-files.js";
 import type { PipelineFlags, RunFlags } from "./run.js";
 
 function assignments(pairs: string[], flag: string): Record<string, string> {
@@ -152,32 +153,6 @@ async function nextRunId(stateDir: string): Promise<string> {
   return id;
 }
 
-/** Per-job log files and the event log under `.gantry/runs/<id>/`. */
-class RunFiles {
-  private readonly logs = new Map<string, WriteStream>();
-  private readonly events: WriteStream;
-
-  constructor(private readonly dir: string) {
-    this.events = createWriteStream(path.join(dir, "events.jsonl"));
-  }
-
-  handle(e: RunEvent): void {
-    this.events.write(`${JSON.stringify(e)}\n`);
-    if (e.type !== "log") return;
-    let s = this.logs.get(e.jobId);
-    if (!s) {
-      s = createWriteStream(path.join(this.dir, `${slugify(e.jobId)}.log`));
-      this.logs.set(e.jobId, s);
-    }
-    s.write(`${e.text}\n`);
-  }
-
-  async close(): Promise<void> {
-    const all = [this.events, ...this.logs.values()];
-    await Promise.all(all.map((s) => new Promise<void>((r) => s.end(r))));
-  }
-}
-
 function approvals(
   flags: string[],
   plan: Plan,
@@ -224,19 +199,12 @@ async function executorsFor(plan: Plan, opts: RunFlags): Promise<ExecutorRegistr
   const dockerJobs = plan.jobs.filter((j) => j.executor.kind === "docker").length;
   if (dockerJobs > 0 || plan.executor.kind === "docker") {
     try {
-      const modulePath = "../executors/docker/index.js";
-      const m = (await import(modulePath)) as {
-        createDockerExecutor?: (o: {
-          dockerSocket?: boolean;
-          warmNetwork?: boolean;
-        }) => ExecutorRegistry["docker"];
-      };
-      if (m.createDockerExecutor)
-        // A pre-warmed network namespace only pays off when a second docker job can use it.
-        executors.docker = m.createDockerExecutor({
-          dockerSocket: opts.dockerSocket === true,
-          warmNetwork: dockerJobs > 1,
-        });
+      const m = await import("../executors/docker/index.js");
+      // A pre-warmed network namespace only pays off when a second docker job can use it.
+      executors.docker = m.createDockerExecutor({
+        dockerSocket: opts.dockerSocket === true,
+        warmNetwork: dockerJobs > 1,
+      });
     } catch {
       // No docker executor in this build: jobs that need one fail with the shell executor's message.
     }
@@ -314,7 +282,6 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
       onEvent,
       signal: controller.signal,
     });
-    await files.close();
     if (!opts.inPlace)
       await fs.rm(workspaceRootFor(stateDir, runId), { recursive: true, force: true }).catch(() => undefined);
     if (outcome.status === "canceled") return EXIT.CANCELED;
@@ -322,5 +289,12 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
+    try {
+      files.close();
+    } catch (err) {
+      process.stderr.write(
+        `gantry: could not write the run's logs under ${runDir}: ${(err as Error).message}\n`,
+      );
+    }
   }
 }

@@ -6,7 +6,6 @@ import type { BuildResult, Cache, Job, PostCondition, Step } from "../pipeline/p
 import { POST_CONDITIONS } from "../pipeline/plan.js";
 import type { ExecutorSession, OutputStream } from "../executors/executor.js";
 import { ExecutorError } from "../executors/executor.js";
-import type { runDockerBuildStep as RunDockerBuildStep } from "../executors/docker/build.js";
 import { jobEnvironment } from "./env.js";
 import type { LogStream } from "./events.js";
 import { collectFiles, copyFiles, listProjectFiles, removeDir } from "./files.js";
@@ -369,8 +368,11 @@ class JobAttempt {
     const { ctx, job } = this;
     if (ctx.inPlace) return;
     const create = async () => {
-      await removeDir(this.workspace);
-      await fs.mkdir(this.workspace, { recursive: true });
+      // Usually new (a run's workspaces start empty): only an earlier attempt's needs removing.
+      if ((await fs.mkdir(this.workspace, { recursive: true })) === undefined) {
+        await removeDir(this.workspace);
+        await fs.mkdir(this.workspace, { recursive: true });
+      }
       const files = ctx.projectFiles ?? (await listProjectFiles(ctx.projectDir));
       await copyFiles(ctx.projectDir, this.workspace, files);
     };
@@ -489,13 +491,7 @@ class JobAttempt {
       },
       runScan: async (step, cwd) => {
         // Loaded on first use: the scanner is large and most pipelines never scan.
-        const scanModule = "../scan/step.js";
-        const { runScanStep } = (await import(scanModule)) as {
-          runScanStep: (
-            s: typeof step,
-            o: { workspace: string; log: (l: string) => void },
-          ) => Promise<{ ok: boolean; summary: string; reportPath: string }>;
-        };
+        const { runScanStep } = await import("../scan/step.js");
         const r = await runScanStep(step, {
           workspace: path.join(this.workspace, cwd),
           log: (l) => this.system(l),
@@ -506,10 +502,7 @@ class JobAttempt {
       },
       runDockerBuild: async (step, cwd, stepEnv) => {
         // Loaded on first use, like the scanner: only pipelines that build images need dockerode.
-        const buildModule = "../executors/docker/build.js";
-        const { runDockerBuildStep } = (await import(buildModule)) as {
-          runDockerBuildStep: typeof RunDockerBuildStep;
-        };
+        const { runDockerBuildStep } = await import("../executors/docker/build.js");
         const log = (l: string) => this.system(l);
         const o = {
           workspace: path.join(this.workspace, cwd),

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { ExecutorSpec } from "../pipeline/plan.js";
 import type { ExecRequest, ExecResult, Executor, ExecutorJob, ExecutorSession } from "./executor.js";
 import { ExecutorError, portableScript } from "./executor.js";
-import { sharedSpawner, type Spawner } from "./spawner.js";
+import { sharedSpawner, SpawnerUnavailableError, type Spawner } from "./spawner.js";
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2_000;
@@ -88,9 +88,17 @@ class ShellSession implements ExecutorSession {
         }, req.timeoutMs);
       }
     }
-    const code = await sp.exit;
-    if (timer) clearTimeout(timer);
-    if (pid !== undefined) this.running.delete(pid);
+    let code: number;
+    try {
+      code = await sp.exit;
+    } catch (err) {
+      // The zygote could not start it (the command did not run): fork for it instead.
+      if (err instanceof SpawnerUnavailableError) return this.execDirect(req);
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (pid !== undefined) this.running.delete(pid);
+    }
     const canceled = this.signal.aborted;
     return { exitCode: timedOut || canceled ? null : code, timedOut, canceled };
   }

@@ -1,15 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  promises as fs,
-  readSync,
-  rmSync,
-  watch,
-  writeFileSync,
-  type FSWatcher,
-} from "node:fs";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { existsSync, promises as fs, unlinkSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { shellQuoteValue } from "./shell-quote.js";
@@ -22,32 +14,54 @@ import { shellQuoteValue } from "./shell-quote.js";
  * page tables costs several milliseconds on the event loop for every command — most of the
  * run time of a pipeline of many short jobs. Forking a 4 MB bash costs a fraction of that.
  *
- * How: requests go to the zygote's stdin as one line each (`id`, the working directory, a
- * file holding the environment's exports and the script, the output files); it runs each
- * command as a job of its own process group (`set -m`, so a timeout can kill the whole tree),
- * prints `S <id> <pid>` when it started and `E <id> <exit code>` when it ended. Output goes to
- * files that are tailed while the command runs.
+ * How: requests go to the zygote's stdin as one line each (`id`, the working directory, the
+ * shell, a file holding the environment's exports and the script). For each, a forked
+ * subshell opens two TCP connections to a loopback listener of this process (bash's
+ * `/dev/tcp`), announces them with a per-process random token and the request id, and runs
+ * the command as a job of its own process group (`set -m`, so a timeout can kill the whole
+ * tree) with stdout and stderr on those sockets. The zygote prints `S <id> <pid>` when the
+ * command started and `E <id> <exit code>` when it ended. Sockets rather than files: no
+ * files to create, watch, read and delete per command (the cost grew with the number of
+ * commands running at once), and output arrives as it is written.
  */
 const ZYGOTE = String.raw`
+__gz_port=$GANTRY_ZYGOTE_PORT __gz_token=$GANTRY_ZYGOTE_TOKEN
 unset $(compgen -e | grep -E '^(npm_|GANTRY_)') 2>/dev/null
-while IFS=$'\t' read -r __gz_id __gz_dir __gz_mode __gz_script __gz_out __gz_err; do
+while IFS=$'\t' read -r __gz_id __gz_dir __gz_mode __gz_script; do
   (
-    if ! cd -- "$__gz_dir" 2>>"$__gz_err"; then printf 'E %s 127\n' "$__gz_id"; exit; fi
+    if ! { exec 3<>"/dev/tcp/127.0.0.1/$__gz_port" 4<>"/dev/tcp/127.0.0.1/$__gz_port"; } 2>/dev/null; then
+      printf 'X %s\n' "$__gz_id"; exit
+    fi
+    printf '%s %s o\n' "$__gz_token" "$__gz_id" >&3
+    printf '%s %s e\n' "$__gz_token" "$__gz_id" >&4
+    unset __gz_token
+    if ! cd -- "$__gz_dir" 2>&4; then exec 3>&- 4>&-; printf 'E %s 127\n' "$__gz_id"; exit; fi
     set -m
     if [ "$__gz_mode" = bash ]; then
       # Already bash: run the script in this forked subshell, no exec needed.
-      ( set +m; exec >>"$__gz_out" 2>>"$__gz_err" </dev/null; . "$__gz_script" ) &
+      ( set +m; exec >&3 2>&4 3>&- 4>&- </dev/null; . "$__gz_script" ) &
     else
-      /bin/sh "$__gz_script" >>"$__gz_out" 2>>"$__gz_err" </dev/null &
+      /bin/sh "$__gz_script" >&3 2>&4 3>&- 4>&- </dev/null &
     fi
     p=$!
     set +m
+    exec 3>&- 4>&-
     printf 'S %s %s\n' "$__gz_id" "$p"
     wait "$p"
     printf 'E %s %s\n' "$__gz_id" "$?"
   ) &
 done
 `;
+
+/**
+ * How long to wait, after a command ended and its process group was killed, for its two
+ * output connections to close. They close at once unless a daemon that escaped the group
+ * (`setsid`) still holds them; its later output is dropped.
+ */
+const DRAIN_GRACE_MS = 1_000;
+/** A connection must announce itself within this many bytes. */
+const MAX_HEADER = 256;
+
 export interface SpawnRequest {
   cwd: string;
   env: Record<string, string>;
@@ -60,59 +74,38 @@ export interface SpawnRequest {
 export interface Spawned {
   /** Process id of the command (its process group id too); undefined if it never started. */
   pid: Promise<number | undefined>;
-  /** Exit code once the command ended and all its output was delivered. */
+  /**
+   * Exit code once the command ended and all its output was delivered. Rejects with
+   * {@link SpawnerUnavailableError} when the zygote could not start the command at all (the
+   * command did not run; run it another way).
+   */
   exit: Promise<number>;
 }
 
+/** The zygote cannot run commands on this host (e.g. a bash without `/dev/tcp`). */
+export class SpawnerUnavailableError extends Error {}
+
 interface Pending {
+  req: SpawnRequest;
   started: (pid: number | undefined) => void;
   ended: (code: number) => void;
-}
-
-/** One read buffer for every tail: reads are synchronous, so they never overlap. */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-
-/**
- * Reads a file as it grows, from where it left off. The files are small, local and in the
- * page cache, so synchronous reads (microseconds) beat the promise API's per-call overhead
- * when dozens of jobs start at once.
- */
-class Tail {
-  private offset = 0;
-  private readonly fd: number;
-  private readonly watcher: FSWatcher | undefined;
-
-  constructor(
-    file: string,
-    private readonly emit: (chunk: Buffer) => void,
-  ) {
-    this.fd = openSync(file, "r");
-    try {
-      this.watcher = watch(file, () => this.pull());
-    } catch {
-      this.watcher = undefined;
-    }
-  }
-
-  pull(): void {
-    for (;;) {
-      const n = readSync(this.fd, READ_BUFFER, 0, READ_BUFFER.length, this.offset);
-      if (n === 0) return;
-      this.offset += n;
-      this.emit(Buffer.from(READ_BUFFER.subarray(0, n)));
-    }
-  }
-
-  close(): void {
-    this.watcher?.close();
-    this.pull();
-    closeSync(this.fd);
-  }
+  failed: (err: Error) => void;
+  /** Output sockets accepted so far. */
+  open: Set<net.Socket>;
+  /** Output sockets closed so far (a command has two). */
+  closed: number;
+  /** Exit code once `E` arrived. */
+  code?: number;
+  pid?: number;
+  drained?: () => void;
 }
 
 export class Spawner {
   private proc: ChildProcess | undefined;
+  private server: net.Server | undefined;
+  private starting: Promise<ChildProcess> | undefined;
   private readonly pending = new Map<string, Pending>();
+  private readonly token = randomBytes(16).toString("hex");
   private next = 0;
   private buffer = "";
   private dir: string | undefined;
@@ -120,18 +113,32 @@ export class Spawner {
 
   /** Whether this host can use a zygote at all (bash present; `GANTRY_NO_SPAWNER` unset). */
   static available(): boolean {
-    return process.env.GANTRY_NO_SPAWNER === undefined && existsSync("/bin/bash");
+    return !unsupported && process.env.GANTRY_NO_SPAWNER === undefined && existsSync("/bin/bash");
   }
 
-  private async start(): Promise<ChildProcess> {
-    if (this.proc) return this.proc;
+  private start(): Promise<ChildProcess> {
+    this.starting ??= this.launch();
+    return this.starting;
+  }
+
+  private async launch(): Promise<ChildProcess> {
     this.dir = await fs.mkdtemp(path.join(os.tmpdir(), "gantry-spawn-"));
+    const server = net.createServer((s) => this.onConnection(s));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", resolve);
+    });
+    server.unref();
+    this.server = server;
+    const { port } = server.address() as net.AddressInfo;
     const proc = spawn("/bin/bash", ["--noprofile", "--norc", "-c", ZYGOTE], {
       stdio: ["pipe", "pipe", "inherit"],
+      env: { ...process.env, GANTRY_ZYGOTE_PORT: String(port), GANTRY_ZYGOTE_TOKEN: this.token },
     });
     this.proc = proc;
     proc.stdout.setEncoding("utf8");
     proc.stdout.on("data", (d: string) => this.onData(d));
+    proc.stdin.on("error", () => undefined);
     proc.on("exit", () => {
       this.broken = true;
       for (const p of this.pending.values()) {
@@ -139,12 +146,44 @@ export class Spawner {
         p.ended(255);
       }
       this.pending.clear();
+      this.holdOpen();
     });
     // The zygote must not keep Gantry alive, nor outlive it.
     proc.unref();
     (proc.stdout as unknown as { unref?: () => void }).unref?.();
     (proc.stdin as unknown as { unref?: () => void }).unref?.();
     return proc;
+  }
+
+  /** A command's output connection: `<token> <id> o|e\n`, then the raw stream. */
+  private onConnection(socket: net.Socket): void {
+    let head = Buffer.alloc(0);
+    const onHead = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const nl = head.indexOf(10);
+      if (nl === -1) {
+        if (head.length > MAX_HEADER) socket.destroy();
+        return;
+      }
+      socket.off("data", onHead);
+      const [token = "", id = "", kind = ""] = head.subarray(0, nl).toString("latin1").split(" ");
+      const p = this.pending.get(id);
+      if (!p || !sameToken(token, this.token) || (kind !== "o" && kind !== "e")) {
+        socket.destroy();
+        return;
+      }
+      const stream = kind === "o" ? "stdout" : "stderr";
+      p.open.add(socket);
+      socket.on("data", (c: Buffer) => p.req.onOutput(stream, c));
+      socket.on("close", () => {
+        if (++p.closed === 2) p.drained?.();
+      });
+      socket.on("error", () => undefined);
+      const rest = head.subarray(nl + 1);
+      if (rest.length > 0) p.req.onOutput(stream, rest);
+    };
+    socket.on("data", onHead);
+    socket.on("error", () => undefined);
   }
 
   private onData(d: string): void {
@@ -156,13 +195,55 @@ export class Spawner {
       nl = this.buffer.indexOf("\n");
       const p = this.pending.get(id ?? "");
       if (!p) continue;
-      if (kind === "S") p.started(Number(value));
-      else if (kind === "E") {
-        this.pending.delete(id!);
+      if (kind === "S") {
+        p.pid = Number(value);
+        p.started(p.pid);
+      } else if (kind === "E") {
+        p.code = Number(value);
         p.started(undefined);
-        p.ended(Number(value));
+        void this.finish(id!, p);
+      } else if (kind === "X") {
+        unsupported = true;
+        this.pending.delete(id!);
+        this.holdOpen();
+        p.started(undefined);
+        p.failed(new SpawnerUnavailableError("bash cannot connect to 127.0.0.1 (/dev/tcp)"));
       }
     }
+  }
+
+  /** The command ended: kill what it left behind, let its output drain, then report. */
+  private async finish(id: string, p: Pending): Promise<void> {
+    // Background children of the command must not outlive it (nor hold output open).
+    if (p.pid !== undefined) killGroup(p.pid, "SIGKILL");
+    // Both connections were made before the command started, but may not be accepted yet.
+    if (p.closed < 2) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, DRAIN_GRACE_MS);
+        p.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      for (const s of p.open) s.destroy();
+    }
+    this.pending.delete(id);
+    this.holdOpen();
+    p.ended(p.code ?? 255);
+  }
+
+  /**
+   * Nothing else keeps Node running while a command runs (the zygote's pipes are unref'd so
+   * that it never keeps Gantry alive): the listener does, while commands are pending.
+   */
+  private holdOpen(): void {
+    if (this.pending.size > 0) this.server?.ref();
+    else this.server?.unref();
+  }
+
+  /** The loopback port commands' output connects to (for diagnostics and tests). */
+  get port(): number | undefined {
+    return (this.server?.address() as net.AddressInfo | null)?.port;
   }
 
   get usable(): boolean {
@@ -172,38 +253,28 @@ export class Spawner {
   async run(req: SpawnRequest): Promise<Spawned> {
     const proc = await this.start();
     const id = String(++this.next);
-    const base = path.join(this.dir!, id);
-    const [scriptf, outf, errf] = [`${base}.sh`, `${base}.out`, `${base}.err`];
+    const scriptf = path.join(this.dir!, `${id}.sh`);
     const exports = Object.entries(req.env)
       .filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
       .map(([k, v]) => `export ${k}=${shellQuoteValue(v)}`)
       .join("\n");
     // The exports run in the command's own shell, before the script: one file, not two.
     // Sourced scripts must not see the zygote's own variables.
-    const prelude =
-      req.shell === "bash" ? "unset __gz_id __gz_dir __gz_mode __gz_script __gz_out __gz_err p\n" : "";
+    const prelude = req.shell === "bash" ? "unset __gz_id __gz_dir __gz_mode __gz_script __gz_port p\n" : "";
     writeFileSync(scriptf, `${prelude}${exports}\n${req.script}`, { mode: 0o600 });
-    closeSync(openSync(outf, "w"));
-    closeSync(openSync(errf, "w"));
-    const out = new Tail(outf, (c) => req.onOutput("stdout", c));
-    const err = new Tail(errf, (c) => req.onOutput("stderr", c));
     let started!: (pid: number | undefined) => void;
     let ended!: (code: number) => void;
+    let failed!: (err: Error) => void;
     const pid = new Promise<number | undefined>((r) => (started = r));
-    const code = new Promise<number>((r) => (ended = r));
-    this.pending.set(id, { started, ended });
-    proc.stdin!.write(
-      `${id}\t${req.cwd}\t${req.shell === "bash" ? "bash" : "sh"}\t${scriptf}\t${outf}\t${errf}\n`,
-    );
-    const exit = code.then(async (c) => {
-      const p = await pid;
-      // Background children of the command must not outlive it (nor hold output open).
-      if (p !== undefined) killGroup(p, "SIGKILL");
-      out.close();
-      err.close();
-      for (const f of [scriptf, outf, errf]) rmSync(f, { force: true });
-      return c;
+    const code = new Promise<number>((resolve, reject) => {
+      ended = resolve;
+      failed = reject;
     });
+    this.pending.set(id, { req, started, ended, failed, open: new Set(), closed: 0 });
+    this.holdOpen();
+    proc.stdin!.write(`${id}\t${req.cwd}\t${req.shell === "bash" ? "bash" : "sh"}\t${scriptf}\n`);
+    // At once: the file holds the job's variables, credentials included.
+    const exit = code.finally(() => unlinkQuietly(scriptf));
     return { pid, exit };
   }
 
@@ -212,8 +283,22 @@ export class Spawner {
     this.proc?.stdin?.end();
     this.proc?.kill();
     this.proc = undefined;
+    this.starting = undefined;
+    this.server?.close();
     if (this.dir) await fs.rm(this.dir, { recursive: true, force: true });
   }
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Already gone (the zygote's folder was removed).
+  }
+}
+
+function sameToken(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 export function killGroup(pid: number, sig: NodeJS.Signals): void {
@@ -223,6 +308,9 @@ export function killGroup(pid: number, sig: NodeJS.Signals): void {
     // Already gone.
   }
 }
+
+/** Set once a zygote found it cannot work here: later commands fork directly. */
+let unsupported = false;
 
 /** One zygote per Gantry process, started on first use. */
 let shared: Spawner | undefined;

@@ -92,6 +92,23 @@ describe("scheduling", () => {
     expect(r.jobs.get("flaky")?.attempts).toBe(2);
   });
 
+  it("gives a retried job a fresh workspace, without the failed attempt's files", async () => {
+    const marker = `/tmp/gantry-retry-ws-${process.pid}-${Date.now()}`;
+    const r = await run(
+      plan([
+        job("flaky", {
+          retry: { max: 1, when: [] },
+          steps: [
+            `if [ -f leftover.txt ]; then echo "saw leftover"; fi; touch leftover.txt; if [ -f ${marker} ]; then echo second; else touch ${marker}; exit 1; fi`,
+          ],
+        }),
+      ]),
+    );
+    expect(r.status).toBe("success");
+    expect(r.log("flaky")).toContain("second");
+    expect(r.log("flaky")).not.toContain("saw leftover");
+  });
+
   it("a false condition skips the job but not its dependents", async () => {
     const r = await run(
       plan([

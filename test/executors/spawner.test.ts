@@ -1,0 +1,92 @@
+import net from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { Spawner } from "../../src/executors/spawner.js";
+
+const spawner = new Spawner();
+afterAll(() => spawner.stop());
+
+async function run(script: string, shell: "sh" | "bash" = "sh") {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const t0 = Date.now();
+  const sp = await spawner.run({
+    cwd: "/tmp",
+    env: { GREETING: "hi" },
+    script,
+    shell,
+    onOutput: (s, c) => (s === "stdout" ? out : err).push(c),
+  });
+  const code = await sp.exit;
+  return {
+    code,
+    stdout: Buffer.concat(out).toString(),
+    stderr: Buffer.concat(err).toString(),
+    ms: Date.now() - t0,
+  };
+}
+
+describe("spawner (bash zygote, output over loopback sockets)", () => {
+  it("gives each of 50 concurrent commands exactly its own output and exit code", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        run(`echo "out $GREETING ${i}"; echo "err ${i}" >&2; exit ${i % 7}`, i % 2 ? "bash" : "sh"),
+      ),
+    );
+    results.forEach((r, i) => {
+      expect(r.stdout).toBe(`out hi ${i}\n`);
+      expect(r.stderr).toBe(`err ${i}\n`);
+      expect(r.code).toBe(i % 7);
+    });
+  });
+
+  it("delivers output written just before exit and binary data unchanged", async () => {
+    const r = await run(`head -c 300000 /dev/zero | tr '\\0' 'x'; printf '\\303\\251\\000end'`);
+    expect(r.stdout.length).toBe(300000 + 5);
+    expect(r.stdout.endsWith("é\0end")).toBe(true);
+  });
+
+  it("does not wait for a daemon that escaped the process group and holds the output", async () => {
+    const r = await run(`setsid sleep 3 & sleep 0.2; echo started`);
+    expect(r.stdout).toBe("started\n");
+    // It waits a moment for the daemon's copy of the output to close, then lets go.
+    expect(r.ms).toBeGreaterThanOrEqual(900);
+    expect(r.ms).toBeLessThan(5_000);
+  });
+
+  it("ignores connections that do not present the zygote's token", async () => {
+    const own = new Spawner();
+    try {
+      const out: Buffer[] = [];
+      // Request 1 of this spawner: still running while a stranger connects claiming to be it.
+      const sp = await own.run({
+        cwd: "/tmp",
+        env: {},
+        script: "sleep 0.5; echo real",
+        onOutput: (_s, c) => out.push(c),
+      });
+      await sp.pid;
+      const dropped = await new Promise<boolean>((resolve) => {
+        const s = net.connect(own.port!, "127.0.0.1", () =>
+          s.write("0123456789abcdef0123456789abcdef 1 o\nINJECTED\n"),
+        );
+        s.on("close", () => resolve(true));
+        s.on("error", () => resolve(true));
+      });
+      expect(dropped).toBe(true);
+      expect(await sp.exit).toBe(0);
+      expect(Buffer.concat(out).toString()).toBe("real\n");
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it("reports a working directory that does not exist as exit 127 with a message", async () => {
+    const sp = await spawner.run({
+      cwd: "/nonexistent/dir",
+      env: {},
+      script: "echo never",
+      onOutput: () => undefined,
+    });
+    expect(await sp.exit).toBe(127);
+  });
+});
