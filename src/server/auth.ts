@@ -13,7 +13,7 @@ import type { RouteDef } from "./route.js";
 export type Caller =
   | { kind: "anonymous" }
   | { kind: "user"; userId: number; name: string; admin: boolean; scopes: string[]; roles: Map<number, Role> }
-  | { kind: "runner"; runnerId: number; name: string; labels: string[] };
+  | { kind: "runner"; runnerId: number; name: string; labels: string[]; executors: string[] };
 
 /** Whether `have` is at least `need`. */
 export function roleAtLeast(have: Role | undefined, need: Role): boolean {
@@ -37,7 +37,8 @@ const unauthorized = (message: string) => new HttpError(401, "unauthorized", mes
 
 /**
  * Who a token belongs to, cached for a few seconds: most requests would otherwise spend three
- * queries on it. Any change to users, tokens, members or projects made through this server
+ * queries on it (a runner's, one per request). Any change to users, tokens, members, projects or
+ * runners made through this server
  * clears the cache at once ({@link invalidateAuth}); another replica sees it within the TTL.
  */
 const AUTH_TTL_MS = 5_000;
@@ -46,12 +47,37 @@ const AUTH_TTL_MS = 5_000;
 export class AuthCache {
   readonly callers = new Map<string, { until: number; caller: Extract<Caller, { kind: "user" }> | null }>();
   readonly projectIds = new Map<string, number>();
+  /** Known runner tokens (unknown ones are not cached: a runner created elsewhere works at once). */
+  readonly runners = new Map<string, { until: number; caller: Extract<Caller, { kind: "runner" }> }>();
 
-  /** Forgets everything (after a write to users, tokens, members or projects). */
+  /** Forgets everything (after a write to users, tokens, members, projects or runners). */
   invalidate(): void {
     this.callers.clear();
     this.projectIds.clear();
+    this.runners.clear();
   }
+}
+
+async function runnerCaller(
+  db: Db,
+  cache: AuthCache,
+  token: string,
+): Promise<Extract<Caller, { kind: "runner" }> | undefined> {
+  const now = Date.now();
+  const hit = cache.runners.get(token);
+  if (hit && hit.until > now) return hit.caller;
+  const r = await runnerByToken(db, token);
+  if (!r) return undefined;
+  const caller = {
+    kind: "runner" as const,
+    runnerId: Number(r.id),
+    name: r.name,
+    labels: JSON.parse(r.labels) as string[],
+    executors: JSON.parse(r.executors) as string[],
+  };
+  if (cache.runners.size > 10_000) cache.runners.clear();
+  cache.runners.set(token, { until: now + AUTH_TTL_MS, caller });
+  return caller;
 }
 
 async function userCaller(
@@ -99,17 +125,9 @@ export function authorizer(db: Db, cache: AuthCache) {
           `runner protocol version ${String(theirs)} is not supported by this server (protocol ${PROTOCOL_VERSION}); install the same Gantry version on the runner and the server`,
           { server: PROTOCOL_VERSION, runner: Number(theirs) },
         );
-      const r = token ? await runnerByToken(db, token) : undefined;
-      if (!r) throw unauthorized("a valid runner token is required (Authorization: Bearer gtr_...)");
-      return {
-        caller: {
-          kind: "runner",
-          runnerId: Number(r.id),
-          name: r.name,
-          labels: JSON.parse(r.labels) as string[],
-        },
-        projectId: 0,
-      };
+      const caller = token ? await runnerCaller(db, cache, token) : undefined;
+      if (!caller) throw unauthorized("a valid runner token is required (Authorization: Bearer gtr_...)");
+      return { caller, projectId: 0 };
     }
     if (!token) throw unauthorized("sign in: send Authorization: Bearer <token>");
     const caller = await userCaller(db, cache, token);

@@ -156,47 +156,37 @@ export async function finishJobs(
       accepted.push({ index, item, job: j });
     });
 
-    // Log batches: skip those already stored (a batch the log endpoint took), then one insert.
-    const withLogs = accepted.filter((a) => a.item.logs?.length);
+    // Log batches, one insert. A runner sends each `seq` once, either to the log endpoint or
+    // here; should one arrive both ways, the stored batch wins and its bytes are left as a gap.
     const logDelta = new Map<number, number>();
-    if (withLogs.length > 0) {
-      const stored = await trx
-        .selectFrom("job_logs")
-        .select(["job_id", "attempt", "seq"])
-        .where(
-          "job_id",
-          "in",
-          withLogs.map((a) => a.item.jobId),
-        )
-        .where("seq", "in", [...new Set(withLogs.flatMap((a) => a.item.logs!.map((l) => l.seq)))])
-        .execute();
-      const have = new Set(stored.map((s) => `${s.job_id}:${s.attempt}:${s.seq}`));
-      const values = [];
-      for (const { item, job } of withLogs) {
-        let offset = Number(job.log_size);
-        for (const l of [...item.logs!].sort((a, b) => a.seq - b.seq)) {
-          if (have.has(`${item.jobId}:${item.attempt}:${l.seq}`)) continue;
-          have.add(`${item.jobId}:${item.attempt}:${l.seq}`);
-          const size = Buffer.byteLength(l.text);
-          values.push({
-            job_id: item.jobId,
-            attempt: item.attempt,
-            seq: l.seq,
-            offset,
-            size,
-            data: l.text,
-            created_at: now,
-          });
-          offset += size;
-        }
-        logDelta.set(item.jobId, offset - Number(job.log_size));
+    const values = [];
+    for (const { item, job } of accepted) {
+      if (!item.logs?.length) continue;
+      let offset = Number(job.log_size);
+      const seqs = new Set<number>();
+      for (const l of [...item.logs].sort((x, y) => x.seq - y.seq)) {
+        if (seqs.has(l.seq)) continue;
+        seqs.add(l.seq);
+        const size = Buffer.byteLength(l.text);
+        values.push({
+          job_id: item.jobId,
+          attempt: item.attempt,
+          seq: l.seq,
+          offset,
+          size,
+          data: l.text,
+          created_at: now,
+        });
+        offset += size;
       }
-      for (let i = 0; i < values.length; i += 200)
-        await trx
-          .insertInto("job_logs")
-          .values(values.slice(i, i + 200))
-          .execute();
+      logDelta.set(item.jobId, offset - Number(job.log_size));
     }
+    for (let i = 0; i < values.length; i += 200)
+      await trx
+        .insertInto("job_logs")
+        .values(values.slice(i, i + 200))
+        .onConflict((oc) => oc.columns(["job_id", "attempt", "seq"]).doNothing())
+        .execute();
 
     // Results: retries one by one (rare); the rest grouped by identical columns.
     const groups = new Map<string, { set: Omit<FinishedColumns, "log_size">; ids: number[] }>();

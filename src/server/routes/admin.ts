@@ -197,6 +197,7 @@ export function adminRoutes(s: Services): RouteDef[] {
       handler: async ({ params, caller }) => {
         if (!(await getRunner(s.db, params.id))) throw notFound(`runner ${params.id}`);
         await deleteRunner(s.db, params.id);
+        s.auth.invalidate();
         await audit(s.db, who(caller), "runner.delete", String(params.id));
       },
     }),

@@ -28,6 +28,7 @@ import { artifactDir, cacheDir, listTree, safeJoin, stashDir } from "../files.js
 import type { Plan } from "../../pipeline/plan.js";
 import { MASK } from "../../engine/mask.js";
 import { refVariables } from "../ref-variables.js";
+import { BadExpiry, artifactExpiry } from "../artifact-expiry.js";
 
 const attemptBody = z.object({ attempt: z.number().int().positive() });
 const outcome = z.object({
@@ -55,7 +56,10 @@ function runnerId(c: Caller): number {
 /** The runner protocol (see `src/runner/protocol.ts`). */
 export function runnerRoutes(s: Services): RouteDef[] {
   // Plans are immutable once stored: parse each once, and hand each runner only its job.
-  const plans = new Map<number, { plan: Plan; byKey: Map<string, Plan> }>();
+  const plans = new Map<
+    number,
+    { plan: Plan; jobs: Map<string, Plan["jobs"][number]>; byKey: Map<string, Plan> }
+  >();
   const planFor = async (pipelineId: number, key: string): Promise<Plan | undefined> => {
     let entry = plans.get(pipelineId);
     if (!entry) {
@@ -65,13 +69,15 @@ export function runnerRoutes(s: Services): RouteDef[] {
         .where("id", "=", pipelineId)
         .executeTakeFirst();
       if (!row?.plan) return undefined;
-      entry = { plan: JSON.parse(row.plan) as Plan, byKey: new Map() };
+      const plan = JSON.parse(row.plan) as Plan;
+      entry = { plan, jobs: new Map(plan.jobs.map((j) => [j.id, j])), byKey: new Map() };
       if (plans.size > 50) plans.delete(plans.keys().next().value!);
       plans.set(pipelineId, entry);
     }
     let trimmed = entry.byKey.get(key);
     if (!trimmed) {
-      trimmed = { ...entry.plan, jobs: entry.plan.jobs.filter((j) => j.id === key) };
+      const job = entry.jobs.get(key);
+      trimmed = { ...entry.plan, jobs: job ? [job] : [] };
       entry.byKey.set(key, trimmed);
     }
     return trimmed;
@@ -418,6 +424,8 @@ export function runnerRoutes(s: Services): RouteDef[] {
           ...new Set([...(row ? (JSON.parse(row.labels) as string[]) : []), ...body.labels]),
         ].sort();
         await registerRunner(s.db, rid, { labels, executors: body.executors, version: body.version });
+        // Leases match jobs against the cached caller's labels and executors: drop the stale copy.
+        s.auth.invalidate();
         s.log.info({ runner: rid, name: body.name, labels, executors: body.executors }, "runner registered");
         return {
           runnerId: rid,
@@ -440,13 +448,8 @@ export function runnerRoutes(s: Services): RouteDef[] {
       handler: async ({ body, caller, req }): Promise<LeaseResponse> => {
         const rid = runnerId(caller);
         await seen(rid);
-        const r = await getRunner(s.db, rid);
-        if (!r) throw new HttpError(401, "unauthorized", "runner removed");
-        const abilities = {
-          runnerId: rid,
-          labels: JSON.parse(r.labels) as string[],
-          executors: JSON.parse(r.executors) as string[],
-        };
+        if (caller.kind !== "runner") throw new HttpError(401, "unauthorized", "a runner token is required");
+        const abilities = { runnerId: rid, labels: caller.labels, executors: caller.executors };
         const deadline = Date.now() + Math.min(body.waitMs, s.cfg.maxLeaseWaitMs);
         let gone = false;
         req.raw.once("close", () => (gone = true));
@@ -581,8 +584,16 @@ export function runnerRoutes(s: Services): RouteDef[] {
       query: z.object({ path: z.string().min(1).max(4096) }),
       consumes: "application/octet-stream",
       handler: async ({ params, query, caller, body }) => {
-        await held(caller, params.id);
+        const j = await held(caller, params.id);
         const size = await receive(body, safeJoin(artifactDir(s.cfg.dataDir, params.id), query.path));
+        const plan = await planFor(Number(j.pipeline_id), j.key);
+        let expiresAt: number | null = null;
+        try {
+          expiresAt = artifactExpiry(plan, plan?.jobs[0], Date.now(), s.cfg.defaultArtifactExpiryMs);
+        } catch (err) {
+          if (!(err instanceof BadExpiry)) throw err;
+          s.log.warn({ job: params.id, err: err.message }, "artifacts kept: bad expire_in");
+        }
         await s.db.k
           .deleteFrom("artifacts")
           .where("job_id", "=", params.id)
@@ -590,7 +601,7 @@ export function runnerRoutes(s: Services): RouteDef[] {
           .execute();
         await s.db.k
           .insertInto("artifacts")
-          .values({ job_id: params.id, path: query.path, size, created_at: Date.now() })
+          .values({ job_id: params.id, path: query.path, size, created_at: Date.now(), expires_at: expiresAt })
           .execute();
         return { ok: true, size };
       },
