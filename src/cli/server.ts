@@ -18,6 +18,10 @@ export function register(program: Command): void {
     .option("--lease <seconds>", "job lease without heartbeat before a runner counts as lost", "30")
     .option("--public-url <url>", "URL shown in CI_SERVER_URL and links (default: the listen address)")
     .option("--metrics-token <token>", "require this bearer token on /metrics; or GANTRY_METRICS_TOKEN")
+    .option(
+      "--artifact-expiry <duration>",
+      'keep artifacts this long when the pipeline sets no expire_in ("30 days"; default: forever)',
+    )
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -28,6 +32,17 @@ export function register(program: Command): void {
       const concurrency = Number(o.runnerConcurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1)
         throw new CliError(`--runner-concurrency must be a positive integer`, EXIT.USAGE);
+      let defaultArtifactExpiryMs: number | undefined;
+      if (o.artifactExpiry !== undefined && !/^never$/i.test(String(o.artifactExpiry))) {
+        const { parseDuration } = await import("../pipeline/gitlab/duration.js");
+        defaultArtifactExpiryMs = parseDuration(String(o.artifactExpiry));
+        if (!defaultArtifactExpiryMs)
+          throw new CliError(
+            `--artifact-expiry must be a duration, got "${String(o.artifactExpiry)}"`,
+            EXIT.USAGE,
+            'e.g. "30 days", "1 week", "12 hours" or "never"',
+          );
+      }
       const path = await import("node:path");
       const { startServer } = await import("../server/server.js");
       const databaseUrl = (o.databaseUrl as string | undefined) ?? process.env.GANTRY_DATABASE_URL;
@@ -47,6 +62,7 @@ export function register(program: Command): void {
           builtinRunner: o.builtinRunner !== false,
           builtinConcurrency: concurrency,
           leaseMs: lease * 1000,
+          ...(defaultArtifactExpiryMs ? { defaultArtifactExpiryMs } : {}),
           ...(o.publicUrl ? { publicUrl: String(o.publicUrl) } : {}),
           ...((o.metricsToken ?? process.env.GANTRY_METRICS_TOKEN)
             ? { metricsToken: String(o.metricsToken ?? process.env.GANTRY_METRICS_TOKEN) }

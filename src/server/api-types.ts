@@ -200,6 +200,10 @@ export interface Artifact {
   path: string;
   size: number;
   createdAt: string;
+  /** When it expires (`artifacts: expire_in`); null: kept. */
+  expiresAt: string | null;
+  /** The expiry has passed: downloading answers 410 and the file is (or will soon be) deleted. */
+  expired: boolean;
   /** Relative URL to download it. */
   url: string;
 }

@@ -11,6 +11,7 @@ import { createRunner } from "../store/runners.js";
 import { buildApp, type GantryApp } from "./app.js";
 import { registerWebUi } from "./static.js";
 import { cronMatches } from "./cron.js";
+import { sweepExpiredArtifacts } from "./artifact-expiry.js";
 import type { ServerConfig } from "./services.js";
 import { Agent } from "../runner/agent.js";
 import type { Plan } from "../pipeline/plan.js";
@@ -33,6 +34,10 @@ export interface ServerOptions {
   shutdownGraceMs?: number;
   /** Where the first admin token is printed (once). */
   out?: (line: string) => void;
+  /** How long artifacts are kept when the pipeline sets no `expire_in`; absent: forever. */
+  defaultArtifactExpiryMs?: number;
+  /** How often expired artifacts are deleted (also once at start); default 10 minutes. */
+  artifactSweepMs?: number;
 }
 
 export interface RunningServer extends GantryApp {
@@ -93,6 +98,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     version: "0.1.0",
     bodyLimit: 4 * 1024 * 1024,
     artifactLimit: 1024 * 1024 * 1024,
+    ...(o.defaultArtifactExpiryMs ? { defaultArtifactExpiryMs: o.defaultArtifactExpiryMs } : {}),
   };
   const onPipelineStarted = async (_id: number, projectId: number, ref: string, plan: Plan) => {
     const project = await db.k
@@ -123,6 +129,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (resumed) log.info({ pipelines: resumed }, "resuming pipelines that were being prepared");
 
   const timers: NodeJS.Timeout[] = [];
+  const sweep = async () => {
+    const n = await sweepExpiredArtifacts(db, o.dataDir);
+    if (n) log.info({ artifacts: n }, "deleted expired artifacts");
+  };
+  await sweep().catch((err: unknown) => log.error({ err }, "artifact expiry sweep failed"));
+  timers.push(
+    setInterval(
+      () => void sweep().catch((err: unknown) => log.error({ err }, "artifact expiry sweep failed")),
+      o.artifactSweepMs ?? 600_000,
+    ),
+  );
   const reap = async () => {
     const r = await reapExpiredLeases(db);
     for (const id of [...r.retried, ...r.failed]) services.bus.jobChanged(id);

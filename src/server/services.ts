@@ -22,6 +22,8 @@ export interface ServerConfig {
   bodyLimit: number;
   /** Largest artifact file upload. */
   artifactLimit: number;
+  /** How long artifacts are kept when the pipeline says nothing (`expire_in`); absent: forever. */
+  defaultArtifactExpiryMs?: number;
 }
 
 /** Everything route handlers share. */

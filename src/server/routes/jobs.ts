@@ -257,7 +257,14 @@ export function jobRoutes(s: Services): RouteDef[] {
       access: { kind: "project", role: "viewer", from: "job" },
       params: S.idParam,
       response: z.array(
-        z.object({ path: z.string(), size: z.number(), createdAt: z.string(), url: z.string() }),
+        z.object({
+          path: z.string(),
+          size: z.number(),
+          createdAt: z.string(),
+          expiresAt: z.string().nullable(),
+          expired: z.boolean(),
+          url: z.string(),
+        }),
       ),
       handler: async ({ params }): Promise<Artifact[]> => {
         await job(params.id);
@@ -267,10 +274,13 @@ export function jobRoutes(s: Services): RouteDef[] {
           .where("job_id", "=", params.id)
           .orderBy("path")
           .execute();
+        const now = Date.now();
         return rows.map((r) => ({
           path: r.path,
           size: Number(r.size),
           createdAt: iso(r.created_at)!,
+          expiresAt: iso(r.expires_at),
+          expired: r.expires_at !== null && Number(r.expires_at) <= now,
           url: `/api/v1/jobs/${params.id}/artifacts/${r.path.split("/").map(encodeURIComponent).join("/")}`,
         }));
       },
@@ -287,11 +297,17 @@ export function jobRoutes(s: Services): RouteDef[] {
         const rel = params["*"];
         const row = await s.db.k
           .selectFrom("artifacts")
-          .select("path")
+          .select(["path", "expires_at"])
           .where("job_id", "=", params.id)
           .where("path", "=", rel)
           .executeTakeFirst();
         if (!row) throw notFound(`artifact "${rel}" of job ${params.id}`);
+        if (row.expires_at !== null && Number(row.expires_at) <= Date.now())
+          throw new HttpError(
+            410,
+            "gone",
+            `artifact "${rel}" of job ${params.id} expired at ${iso(row.expires_at)} (artifacts: expire_in); run the job again to rebuild it`,
+          );
         const file = safeJoin(artifactDir(s.cfg.dataDir, params.id), rel);
         if (!fs.existsSync(file)) throw notFound(`artifact "${rel}" of job ${params.id}`);
         reply

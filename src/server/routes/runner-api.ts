@@ -28,6 +28,7 @@ import { artifactDir, cacheDir, listTree, safeJoin, stashDir } from "../files.js
 import type { Plan } from "../../pipeline/plan.js";
 import { MASK } from "../../engine/mask.js";
 import { refVariables } from "../ref-variables.js";
+import { BadExpiry, artifactExpiry } from "../artifact-expiry.js";
 
 const attemptBody = z.object({ attempt: z.number().int().positive() });
 const outcome = z.object({
@@ -583,8 +584,17 @@ export function runnerRoutes(s: Services): RouteDef[] {
       query: z.object({ path: z.string().min(1).max(4096) }),
       consumes: "application/octet-stream",
       handler: async ({ params, query, caller, body }) => {
-        await held(caller, params.id);
+        const j = await held(caller, params.id);
         const size = await receive(body, safeJoin(artifactDir(s.cfg.dataDir, params.id), query.path));
+        const plan = await planFor(Number(j.pipeline_id), j.key);
+        const now = Date.now();
+        let expiresAt: number | null = null;
+        try {
+          expiresAt = artifactExpiry(plan, plan?.jobs[0], now, s.cfg.defaultArtifactExpiryMs);
+        } catch (err) {
+          if (!(err instanceof BadExpiry)) throw err;
+          s.log.warn({ job: params.id, err: err.message }, "artifacts kept: bad expire_in");
+        }
         await s.db.k
           .deleteFrom("artifacts")
           .where("job_id", "=", params.id)
@@ -592,7 +602,7 @@ export function runnerRoutes(s: Services): RouteDef[] {
           .execute();
         await s.db.k
           .insertInto("artifacts")
-          .values({ job_id: params.id, path: query.path, size, created_at: Date.now() })
+          .values({ job_id: params.id, path: query.path, size, created_at: now, expires_at: expiresAt })
           .execute();
         return { ok: true, size };
       },
