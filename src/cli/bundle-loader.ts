@@ -27,7 +27,8 @@ export interface LoadedBundle {
  * Node changes (V8 rejects a cache from another version or other flags).
  */
 export function loadBundle(file: string, opts: { useCache: boolean }): LoadedBundle {
-  const source = readFileSync(file, "utf8");
+  // The build makes it ASCII-only (scripts/bundle-cli.mjs): latin1 reads it ~10× faster than UTF-8.
+  const source = readFileSync(file, "latin1");
   const cacheFile = `${file}.cache`;
   let cachedData: Buffer | undefined;
   if (opts.useCache) {

@@ -10,6 +10,7 @@ import type { ExecutorRegistry, InputDecision, InputRequest, SecretResolver } fr
 import { parseAssignments } from "../engine/variables.js";
 import { NoAgentExecutor } from "../executors/none.js";
 import { ShellExecutor } from "../executors/shell.js";
+import { sharedSpawner } from "../executors/spawner.js";
 import type { LibrarySource } from "../pipeline/context.js";
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "../pipeline/diagnostics.js";
 import { loadPipeline, type LoadResult } from "../pipeline/load.js";
@@ -213,6 +214,7 @@ async function executorsFor(plan: Plan, opts: RunFlags): Promise<ExecutorRegistr
 }
 
 export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number> {
+  sharedSpawner()?.warm(); // bash starts while the pipeline compiles
   const r = await compiled(opts);
   if (typeof r === "number") return r;
   const { plan, projectDir, variables, result } = r;

@@ -1,11 +1,9 @@
-import { execFile } from "node:child_process";
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import picomatch from "picomatch";
 import { glob } from "tinyglobby";
+import { capture } from "../executors/spawner.js";
 
-const run = promisify(execFile);
 
 /** Folders never copied into a workspace nor collected as artifacts. */
 const ALWAYS_EXCLUDED = [".git", ".gantry"];
@@ -16,19 +14,14 @@ const ALWAYS_EXCLUDED = [".git", ".gantry"];
  * repository: every file but `.git/` and `.gantry/`.
  */
 export async function listProjectFiles(dir: string): Promise<string[]> {
-  try {
-    const { stdout } = await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-      cwd: dir,
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    const seen = new Set<string>();
-    for (const f of stdout.split("\0")) {
-      if (f && !ALWAYS_EXCLUDED.some((x) => f === x || f.startsWith(`${x}/`))) seen.add(f);
-    }
-    return [...seen];
-  } catch {
+  const git = await capture(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], dir);
+  if (git.code !== 0)
     return glob(["**/*"], { cwd: dir, dot: true, ignore: ALWAYS_EXCLUDED.map((x) => `${x}/**`) });
+  const seen = new Set<string>();
+  for (const f of git.stdout.toString("utf8").split("\0")) {
+    if (f && !ALWAYS_EXCLUDED.some((x) => f === x || f.startsWith(`${x}/`))) seen.add(f);
   }
+  return [...seen];
 }
 
 /** Copies `files` (relative paths) from `from` to `to`, many at a time, cloning where the filesystem can. */
