@@ -20,10 +20,12 @@ import {
   type LeasedJob,
 } from "./protocol.js";
 
-/** At most this many results per `finish` request (the server's limit)... */
+/** At most this many results per request (the server's limit)... */
 const MAX_RESULTS = 64;
 /** ...and about this much log text (the server takes 4 MB bodies). */
 const MAX_RESULT_BYTES = 1024 * 1024;
+/** How long a freed slot waits for other jobs about to end, so that they report together. */
+const GATHER_MS = 5;
 
 export interface AgentOptions {
   server: string;
@@ -92,7 +94,7 @@ export class Agent {
     return reg;
   }
 
-  /** Runs until `stop()`; resolves when the last job has finished. */
+  /** Runs until `stop()`; resolves when the last job has finished and its result is sent. */
   async run(): Promise<void> {
     if (!this.info) await this.register();
     const slots = Math.max(1, this.o.concurrency ?? 1);
@@ -100,20 +102,33 @@ export class Agent {
     while (!this.stopping) {
       const free = slots - this.running.size;
       if (free <= 0) {
-        await Promise.race([...this.running.values()].map((r) => r.done));
+        await this.changed();
         continue;
       }
+      // Jobs that end within a few milliseconds of each other share one request.
+      const until = Date.now() + GATHER_MS;
+      while (this.results.length > 0 && this.running.size > 0 && !this.stopping && Date.now() < until)
+        await this.changed(until - Date.now());
+      const carry = this.takeResults();
       this.poll = new AbortController();
+      this.leasing = true;
       try {
         const res = await this.c.json<LeaseResponse>(
           "POST",
           "/api/v1/runner/lease",
-          { slots: free, waitMs: 20_000 },
+          {
+            slots: slots - this.running.size,
+            waitMs: 20_000,
+            ...(carry.length > 0 ? { results: carry.map((r) => r.result) } : {}),
+          },
           this.poll.signal,
         );
         backoff = 0;
+        this.settle(carry, res.results ?? []);
         for (const job of res.jobs) this.start(job);
       } catch (err) {
+        // Whether the results were stored is unknown: send them again (a duplicate is harmless).
+        this.results.unshift(...carry);
         if (this.stopping) break;
         if (!retryable(err)) throw err;
         backoff = Math.min(10_000, backoff ? backoff * 2 : 250);
@@ -121,9 +136,12 @@ export class Agent {
           `server unreachable (${err instanceof Error ? err.message : String(err)}); retrying in ${backoff} ms`,
         );
         await new Promise((r) => setTimeout(r, backoff));
+      } finally {
+        this.leasing = false;
       }
     }
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    await this.flushResults();
     this.c.close();
   }
 
@@ -131,7 +149,25 @@ export class Agent {
   stop(cancelRunning = false): void {
     this.stopping = true;
     this.poll?.abort();
+    this.wake();
     if (cancelRunning) for (const r of this.running.values()) r.abort.abort();
+  }
+
+  private wakeUp: (() => void) | undefined;
+  /** Resolves when a job ends (or after `ms`). */
+  private changed(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = ms === undefined ? undefined : setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
   }
 
   get busy(): number {
@@ -162,12 +198,19 @@ export class Agent {
   private start(job: LeasedJob): void {
     const abort = new AbortController();
     const done = this.runOne(job, abort)
+      .then((result) => {
+        if (result) this.queueResult(result);
+      })
       .catch((err: unknown) => this.log(`job ${job.id}: ${err instanceof Error ? err.message : String(err)}`))
-      .finally(() => this.running.delete(job.id));
+      .finally(() => {
+        this.running.delete(job.id);
+        this.wake();
+      });
     this.running.set(job.id, { abort, done });
   }
 
-  private async runOne(job: LeasedJob, abort: AbortController): Promise<void> {
+  /** Runs a job; returns its result to report, or nothing when the lease was lost. */
+  private async runOne(job: LeasedJob, abort: AbortController): Promise<JobResult | undefined> {
     this.log(`job ${job.id} (${job.jobKey}) attempt ${job.attempt}: started`);
     let lost = false;
     let canceled = false;
@@ -242,65 +285,70 @@ export class Agent {
     if (!shared) fs.rmSync(path.join(workspaceRoot, slugify(job.jobKey)), { recursive: true, force: true });
     if (lost) {
       this.log(`job ${job.id} attempt ${job.attempt}: lease lost; result dropped`);
-      return;
+      return undefined;
     }
     if (canceled && outcome.status !== "canceled")
       outcome = { ...outcome, status: "canceled", reason: "canceled" };
-    const answer = await this.report({
-      id: job.id,
-      attempt: job.attempt,
-      outcome,
-      ...(logs.length > 0 ? { logs } : {}),
-    });
-    if ("error" in answer) this.log(`job ${job.id}: ${answer.error.message}`);
-    else this.log(`job ${job.id} attempt ${job.attempt}: ${outcome.status}`);
+    return { id: job.id, attempt: job.attempt, outcome, ...(logs.length > 0 ? { logs } : {}) };
   }
 
-  /** Results waiting for the next `finish` request. */
-  private readonly results: {
-    result: JobResult;
-    resolve: (a: JobResultAnswer) => void;
-    reject: (err: unknown) => void;
-  }[] = [];
+  /** Results not sent yet. */
+  private readonly results: { result: JobResult }[] = [];
+  /** A lease request (maybe a long poll) is in flight. */
+  private leasing = false;
+  /** A `finish` request is in flight. */
   private reporting = false;
 
   /**
-   * Reports a result. One `finish` request is in flight at a time; results that end while it
-   * is travel together in the next one, so a busy runner sends one request for many jobs and
-   * an idle one waits for nobody.
+   * Queues a result. It travels with the next lease request, which the loop sends as soon as
+   * the slot is free; while a lease request is already waiting for work, it goes at once in a
+   * `finish` request of its own (results that end meanwhile share the next one).
    */
-  private report(result: JobResult): Promise<JobResultAnswer> {
-    return new Promise((resolve, reject) => {
-      this.results.push({ result, resolve, reject });
-      if (!this.reporting) void this.flushResults();
+  private queueResult(result: JobResult): void {
+    this.results.push({ result });
+    if (this.leasing || this.stopping) void this.flushResults();
+  }
+
+  /** Takes queued results for one request: bounded by count and by log bytes. */
+  private takeResults(): { result: JobResult }[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.results.length && n < MAX_RESULTS) {
+      const size = (this.results[n]!.result.logs ?? []).reduce((a, l) => a + l.text.length, 0);
+      if (n > 0 && bytes + size > MAX_RESULT_BYTES) break;
+      bytes += size;
+      n++;
+    }
+    return this.results.splice(0, n);
+  }
+
+  private settle(sent: { result: JobResult }[], answers: JobResultAnswer[]): void {
+    sent.forEach(({ result }, i) => {
+      const a = answers[i];
+      if (!a) this.log(`job ${result.id}: the server did not answer for its result`);
+      else if ("error" in a) this.log(`job ${result.id}: ${a.error.message}`);
+      else this.log(`job ${result.id} attempt ${result.attempt}: ${result.outcome.status}`);
     });
   }
 
+  /** Sends queued results by `finish` requests, one at a time, until none is left. */
   private async flushResults(): Promise<void> {
+    if (this.reporting) return;
     this.reporting = true;
     try {
       while (this.results.length > 0) {
-        // Bounded by count and by log bytes, well under the server's request size limit.
-        let bytes = 0;
-        let n = 0;
-        while (n < this.results.length && n < MAX_RESULTS) {
-          const size = (this.results[n]!.result.logs ?? []).reduce((a, l) => a + l.text.length, 0);
-          if (n > 0 && bytes + size > MAX_RESULT_BYTES) break;
-          bytes += size;
-          n++;
-        }
-        const batch = this.results.splice(0, n);
+        const batch = this.takeResults();
         try {
           const res = await this.c.jsonRetry<FinishBatchResponse>("POST", "/api/v1/runner/finish", {
             results: batch.map((b) => b.result),
           });
-          batch.forEach((b, i) => {
-            const a = res.results[i];
-            if (a) b.resolve(a);
-            else b.reject(new Error(`the server did not answer for job ${b.result.id}`));
-          });
+          this.settle(batch, res.results);
         } catch (err) {
-          for (const b of batch) b.reject(err);
+          // The lease expires and the server retries or fails the job ("runner lost").
+          for (const b of batch)
+            this.log(
+              `job ${b.result.id}: result not delivered (${err instanceof Error ? err.message : String(err)})`,
+            );
         }
       }
     } finally {

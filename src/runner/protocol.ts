@@ -3,10 +3,11 @@
  * (`Authorization: Bearer gtr_...`), never a user token. Every request carries the
  * `Gantry-Protocol` header; the server answers 426 with both versions when they differ.
  *
- * Flow: `register` once → loop { `lease` (long poll, up to `slots` jobs at once) → for each
- * job: `logs` batches and `heartbeat`s while it runs, artifacts/cache/stash/dotenv transfers }
- * and `finish` with the results of every job that ended meanwhile (each with its last log
- * batch), one request for several jobs.
+ * Flow: `register` once → loop { `lease` (long poll, up to `slots` jobs at once, carrying the
+ * results of the jobs that ended since the last lease) → for each job: `logs` batches and
+ * `heartbeat`s while it runs, artifacts/cache/stash/dotenv transfers }. A result that ends
+ * while a lease request is waiting for work goes by `finish` instead. Either way several
+ * results share one request and one transaction, each with its last log batch.
  * A job is leased for {@link LeaseInfo.leaseMs}; each heartbeat extends it. When the lease
  * expires (the runner died or lost the network) the server retries the job as a new attempt
  * or fails it with "runner lost"; anything the old attempt sends afterwards is refused (409).
@@ -16,7 +17,7 @@ import type { JobOutcome } from "../engine/types.js";
 
 /**
  * Bumped whenever a runner and a server of different versions could misunderstand each other.
- * 2: results are reported in batches (`POST /api/v1/runner/finish`) with their last log batch.
+ * 2: results are reported in batches, with their last log batch, on `lease` or `finish`.
  */
 export const PROTOCOL_VERSION = 2;
 
@@ -46,6 +47,11 @@ export interface LeaseRequest {
   slots: number;
   /** Long-poll: wait up to this long for work (capped by the server). */
   waitMs: number;
+  /**
+   * Results of jobs that ended since the last request, stored first exactly as by `finish`.
+   * A lease that carries results does not wait: it answers at once with the jobs there are.
+   */
+  results?: JobResult[];
 }
 
 /** One job to run, with everything the engine needs. */
@@ -80,6 +86,8 @@ export interface LeasedJob {
 
 export interface LeaseResponse {
   jobs: LeasedJob[];
+  /** One answer per result the request carried, in order (as `finish` answers). */
+  results?: JobResultAnswer[];
 }
 
 export interface HeartbeatRequest {

@@ -40,6 +40,21 @@ const outcome = z.object({
   retryable: z.boolean(),
 });
 
+/** Results of several job attempts (`finish`, or carried by `lease`). */
+const results = z
+  .array(
+    z.object({
+      id: z.number().int().positive(),
+      attempt: z.number().int().positive(),
+      outcome,
+      logs: z
+        .array(z.object({ seq: z.number().int().positive(), text: z.string() }))
+        .max(64)
+        .optional(),
+    }),
+  )
+  .max(64);
+
 const SOURCES: Record<string, string> = {
   api: "api",
   push: "push",
@@ -444,13 +459,17 @@ export function runnerRoutes(s: Services): RouteDef[] {
       body: z.object({
         slots: z.number().int().min(1).max(64),
         waitMs: z.number().int().min(0).max(120_000),
+        results: results.optional(),
       }),
       handler: async ({ body, caller, req }): Promise<LeaseResponse> => {
         const rid = runnerId(caller);
         await seen(rid);
         if (caller.kind !== "runner") throw new HttpError(401, "unauthorized", "a runner token is required");
         const abilities = { runnerId: rid, labels: caller.labels, executors: caller.executors };
-        const deadline = Date.now() + Math.min(body.waitMs, s.cfg.maxLeaseWaitMs);
+        // Results first (their own transaction): a lease that carries them answers without waiting.
+        const answers = body.results?.length ? await report(rid, body.results) : undefined;
+        const wait = answers ? 0 : Math.min(body.waitMs, s.cfg.maxLeaseWaitMs);
+        const deadline = Date.now() + wait;
         let gone = false;
         req.raw.once("close", () => (gone = true));
         for (;;) {
@@ -461,10 +480,13 @@ export function runnerRoutes(s: Services): RouteDef[] {
               if (l.queuedAt) s.metrics.queueWait.observe((now - l.queuedAt) / 1000);
               s.bus.jobChanged(l.jobId);
             }
-            return { jobs: await Promise.all(leases.map(describe)) };
+            return {
+              jobs: await Promise.all(leases.map(describe)),
+              ...(answers ? { results: answers } : {}),
+            };
           }
           const left = deadline - Date.now();
-          if (left <= 0 || gone) return { jobs: [] };
+          if (left <= 0 || gone) return { jobs: [], ...(answers ? { results: answers } : {}) };
           await new Promise<void>((resolve) => {
             const done = () => {
               clearTimeout(t);
@@ -540,22 +562,7 @@ export function runnerRoutes(s: Services): RouteDef[] {
       summary: "Report how several job attempts ended, each with its last log batches (one transaction)",
       tag: "runner",
       access,
-      body: z.object({
-        results: z
-          .array(
-            z.object({
-              id: z.number().int().positive(),
-              attempt: z.number().int().positive(),
-              outcome,
-              logs: z
-                .array(z.object({ seq: z.number().int().positive(), text: z.string() }))
-                .max(64)
-                .optional(),
-            }),
-          )
-          .min(1)
-          .max(64),
-      }),
+      body: z.object({ results: results.min(1) }),
       handler: async ({ body, caller }): Promise<FinishBatchResponse> => ({
         results: await report(runnerId(caller), body.results),
       }),
