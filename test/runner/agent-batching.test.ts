@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Agent } from "../../src/runner/agent.js";
+import type { JobOutcome, JobRunContext } from "../../src/engine/types.js";
+import { databases, makeRepo, testServer, waitFor, type TestServer } from "../server/helpers.js";
+
+const JOBS = 24;
+const CONCURRENCY = 4;
+
+/** A native pipeline of `n` independent jobs. */
+function jobs(n: number): string {
+  const stages = Array.from(
+    { length: n },
+    (_, i) => `        - stage: n${i}\n          steps:\n            - echo: "n${i}"\n`,
+  );
+  return `pipeline:\n  agent: any\n  stages:\n    - stage: Work\n      parallel:\n${stages.join("")}`;
+}
+
+for (const kind of databases()) {
+  describe(`runner agent, batched protocol, on ${kind}`, () => {
+    let s: TestServer;
+    let agent: Agent | undefined;
+    beforeEach(async () => {
+      s = await testServer(kind);
+    });
+    afterEach(async () => {
+      agent?.stop(true);
+      await s.close();
+    });
+
+    it(`never runs more than --concurrency jobs, and their results and logs ride on few requests`, async () => {
+      const requests = new Map<string, number>();
+      s.app.addHook("onRequest", async (req) => {
+        const route = req.routeOptions.url ?? req.url;
+        if (route.startsWith("/api/v1/runner/")) requests.set(route, (requests.get(route) ?? 0) + 1);
+      });
+      const repo = makeRepo({ "gantry.yml": jobs(JOBS) });
+      expect((await s.call("POST", "/api/v1/projects", { body: { name: "many", repo } })).status).toBe(201);
+      const id = (await s.call("POST", "/api/v1/projects/many/pipelines", { body: {} })).json.id as number;
+      await waitFor(
+        async () => (await s.call("GET", `/api/v1/pipelines/${id}`)).json.status === "running",
+        "compiled",
+      );
+
+      await s.app.listen({ port: 0, host: "127.0.0.1" });
+      const { port } = s.app.server.address() as { port: number };
+      const token = (await s.call("POST", "/api/v1/runners", { body: { name: "r" } })).json.token as string;
+      let now = 0;
+      let peak = 0;
+      agent = new Agent({
+        server: `http://127.0.0.1:${port}`,
+        token,
+        workDir: `${s.dataDir}/r`,
+        concurrency: CONCURRENCY,
+        runJob: async (ctx: JobRunContext): Promise<JobOutcome> => {
+          now++;
+          peak = Math.max(peak, now);
+          ctx.onEvent({
+            type: "log",
+            runId: ctx.runId,
+            jobId: ctx.job.id,
+            attempt: ctx.attempt,
+            seq: 1,
+            stream: "stdout",
+            text: `ran ${ctx.job.id}\n`,
+            time: Date.now(),
+          });
+          // Jobs of one lease end at slightly different times.
+          await new Promise((r) => setTimeout(r, 5 + (ctx.job.id.length % 3) * 7));
+          now--;
+          return { status: "success", exitCode: 0, durationMs: 1, allowedFailure: false, retryable: false };
+        },
+      });
+      const loop = agent.run();
+      const done = await waitFor(async () => {
+        const p = await s.call("GET", `/api/v1/pipelines/${id}`);
+        return p.json.status !== "running" ? p.json : undefined;
+      }, "pipeline finished");
+      expect(done.status).toBe("success");
+      expect(done.jobs).toHaveLength(JOBS);
+      expect(peak).toBe(CONCURRENCY);
+      // Each job's log travelled with its result: no log request of its own.
+      for (const j of done.jobs.slice(0, 5))
+        expect((await s.call("GET", `/api/v1/jobs/${j.id}/log`)).body).toBe(`ran ${j.key}\n`);
+      expect(requests.get("/api/v1/runner/jobs/:id/logs") ?? 0).toBe(0);
+      expect(requests.get("/api/v1/runner/jobs/:id/finish") ?? 0).toBe(0);
+      const leases = requests.get("/api/v1/runner/lease") ?? 0;
+      const finishes = requests.get("/api/v1/runner/finish") ?? 0;
+      // One request per job would be 2 × JOBS; results share requests with leases and each other.
+      expect(leases + finishes).toBeLessThan(JOBS);
+      agent.stop();
+      await loop;
+    });
+  });
+}
