@@ -73,14 +73,25 @@ export default function JobPage({ id }: { id: number }) {
               <ul className="plain">
                 {artifacts.data.map((a) => (
                   <li key={a.path}>
-                    <button
-                      type="button"
-                      className="link"
-                      onClick={() => void download(a.url, a.path.split("/").pop() ?? "artifact")}
-                    >
-                      {a.path}
-                    </button>{" "}
-                    <span className="muted small">{formatBytes(a.size)}</span>
+                    {a.expired ? (
+                      <span className="muted">{a.path}</span>
+                    ) : (
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => void download(a.url, a.path.split("/").pop() ?? "artifact")}
+                      >
+                        {a.path}
+                      </button>
+                    )}{" "}
+                    <span className="muted small">
+                      {formatBytes(a.size)}
+                      {a.expired
+                        ? " · expired"
+                        : a.expiresAt
+                          ? ` · expires ${new Date(a.expiresAt).toLocaleString()}`
+                          : ""}
+                    </span>
                   </li>
                 ))}
               </ul>
