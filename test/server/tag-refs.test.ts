@@ -182,3 +182,64 @@ for (const kind of databases()) {
     });
   });
 }
+
+describe("protected secrets and tags", () => {
+  it("a tag named like the default branch does not see protected secrets; the branch does", async () => {
+    const s = await testServer("sqlite");
+    await s.app.listen({ port: 0, host: "127.0.0.1" });
+    const port = (s.app.server.address() as { port: number }).port;
+    const rt = await s.call("POST", "/api/v1/runners", { body: { name: "r" } });
+    const agent = new Agent({
+      server: `http://127.0.0.1:${port}`,
+      token: rt.json.token,
+      workDir: `${s.dataDir}/runner`,
+    });
+    const loop = agent.run();
+    try {
+      const repo = makeRepo({
+        "gantry.yml": `pipeline:
+  agent: any
+  stages:
+    - stage: Secret
+      environment:
+        TOKEN: { credentials: deploy-token }
+      steps:
+        - sh: 'echo "token is $TOKEN"'
+`,
+      });
+      git(repo, "tag", "main");
+      await s.call("POST", "/api/v1/projects", { body: { name: "sec", repo, webhookSecret: SECRET } });
+      await s.call("PUT", "/api/v1/projects/sec/secrets/deploy-token", {
+        body: { value: "prod-only", protected: true },
+      });
+      const push = async (ref: string) => {
+        const body = JSON.stringify({ ref, after: "a".repeat(40) });
+        const r = await s.call("POST", "/api/v1/webhooks/github/sec", {
+          token: null,
+          body,
+          headers: {
+            "content-type": "application/json",
+            "x-github-event": "push",
+            "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`,
+          },
+        });
+        return waitFor(async () => {
+          const x = (await s.call("GET", `/api/v1/pipelines/${r.json.pipelineId}`)).json;
+          return ["success", "failed", "error"].includes(x.status) ? x : undefined;
+        }, `pipeline for ${ref}`);
+      };
+      const tag = await push("refs/tags/main");
+      expect(tag.status).toBe("failed");
+      expect((await s.call("GET", `/api/v1/jobs/${tag.jobs[0].id}/log`)).body).not.toContain("token is");
+      const branch = await push("refs/heads/main");
+      expect(branch.status).toBe("success");
+      expect((await s.call("GET", `/api/v1/jobs/${branch.jobs[0].id}/log`)).body).toContain(
+        "token is [MASKED]",
+      );
+    } finally {
+      agent.stop(true);
+      await loop;
+      await s.close();
+    }
+  });
+});

@@ -693,7 +693,8 @@ export function runnerRoutes(s: Services): RouteDef[] {
           s.secretKey,
           Number(j.project_id),
           query.name,
-          p?.ref === project?.default_branch,
+          // Protected secrets: the default branch only, not a tag that happens to share its name.
+          p?.ref === project?.default_branch && (p?.ref_kind ?? "branch") === "branch",
         );
         if (!value) throw notFound(`secret "${query.name}" (or this job may not see it)`);
         const set = s.jobSecrets.get(params.id) ?? new Set<string>();
