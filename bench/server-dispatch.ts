@@ -1,10 +1,12 @@
 /**
  * Dispatch throughput: one pipeline of N no-op jobs, 8 runner processes, on SQLite and (when
  * GANTRY_TEST_PG_URL is set) PostgreSQL. Two kinds of runners:
- * - protocol: lease → finish at once (the server's queue and HTTP path alone);
+ * - protocol: lease, and report the results on the next lease (the server's queue and HTTP
+ *   path alone);
  * - gantry runner: real `gantry runner` processes running each job with the engine (an
- *   `echo` step: workspace, engine, log batch, finish).
- * Writes bench/results/server-dispatch.md.
+ *   `echo` step: workspace, engine, the result with its log).
+ * Also records CPU time per job of the server, the runners and PostgreSQL, and runner
+ * requests per job. Writes bench/results/server-dispatch.md.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -18,6 +20,7 @@ import {
   gantryMain,
   gitRepo,
   node,
+  type Proc,
   repoRoot,
   server,
   tmp,
@@ -38,15 +41,57 @@ async function pgDb(): Promise<{ url: string; drop: () => void }> {
   };
 }
 
+/** CPU time (user + system) a process has used so far, ms. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of every PostgreSQL process (shared with anything else using the cluster). */
+function pgCpuMs(): number {
+  let pids: string[] = [];
+  try {
+    pids = execFileSync("pgrep", ["-x", "postgres"]).toString().split(/\s+/).filter(Boolean);
+  } catch {
+    // none
+  }
+  return pids.reduce((a, p) => a + cpuMs(Number(p)), 0);
+}
+
+/** Runner requests the server answered, from its metrics. */
+async function runnerRequests(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let n = 0;
+  for (const line of text.split("\n"))
+    if (
+      line.startsWith("gantry_http_request_duration_seconds_count") &&
+      line.includes('route="/api/v1/runner/')
+    )
+      n += Number(line.split(" ").pop());
+  return n;
+}
+
+interface Result {
+  jobsPerSec: number;
+  ms: number;
+  /** CPU ms per job: server, runners (all 8), PostgreSQL. */
+  cpu: { server: number; runners: number; pg: number };
+  requestsPerJob: number;
+}
+
 async function once(
   db: "sqlite" | "postgres",
   kind: "protocol" | "gantry runner",
   port: number,
-): Promise<{ jobsPerSec: number; ms: number }> {
+): Promise<Result> {
   const pg = db === "postgres" ? await pgDb() : undefined;
   const s = await server({ dataDir: tmp("gantry-bench-d-"), port, ...(pg ? { databaseUrl: pg.url } : {}) });
   const call = api(s.url);
-  const runners = [];
+  const runners: Proc[] = [];
   try {
     await call("POST", "/api/v1/projects", { name: "bench", repo: gitRepo({ "gantry.yml": echoJobs(N) }) });
     for (let i = 0; i < RUNNERS; i++) {
@@ -70,10 +115,28 @@ async function once(
     await new Promise((r) => setTimeout(r, 3_000)); // runners registered and polling
     const { id } = await call<{ id: number }>("POST", "/api/v1/projects/bench/pipelines", {});
     await compiled(s.url, id);
+    const cpu = () => ({
+      server: cpuMs(s.proc.pid),
+      runners: runners.reduce((a, r) => a + cpuMs(r.proc.pid), 0),
+      pg: db === "postgres" ? pgCpuMs() : 0,
+    });
+    const req0 = await runnerRequests(s.url);
+    const c0 = cpu();
     const t0 = Date.now();
     const r = await finish(s.url, id, t0);
+    const c1 = cpu();
+    const req1 = await runnerRequests(s.url);
     if (r.status !== "success") throw new Error(`pipeline ${r.status}`);
-    return { jobsPerSec: N / (r.ms / 1000), ms: r.ms };
+    return {
+      jobsPerSec: N / (r.ms / 1000),
+      ms: r.ms,
+      cpu: {
+        server: (c1.server - c0.server) / N,
+        runners: (c1.runners - c0.runners) / N,
+        pg: (c1.pg - c0.pg) / N,
+      },
+      requestsPerJob: (req1 - req0) / N,
+    };
   } finally {
     for (const r of runners) r.kill();
     s.kill();
@@ -87,10 +150,13 @@ let port = 18_700;
 for (const db of PG ? (["sqlite", "postgres"] as const) : (["sqlite"] as const))
   for (const kind of ["protocol", "gantry runner"] as const) {
     const r = await once(db, kind, port++);
+    const c = r.cpu;
     process.stdout.write(
-      `${db} ${kind}: ${r.jobsPerSec.toFixed(0)} jobs/s (${N} jobs in ${(r.ms / 1000).toFixed(1)} s)\n`,
+      `${db} ${kind}: ${r.jobsPerSec.toFixed(0)} jobs/s (${N} jobs in ${(r.ms / 1000).toFixed(1)} s); CPU ms/job server ${c.server.toFixed(2)}, runners ${c.runners.toFixed(2)}, postgres ${c.pg.toFixed(2)}; ${r.requestsPerJob.toFixed(2)} runner requests/job\n`,
     );
-    rows.push(`| ${db} | ${kind} | ${N} | ${(r.ms / 1000).toFixed(1)} s | **${r.jobsPerSec.toFixed(0)}** |`);
+    rows.push(
+      `| ${db} | ${kind} | ${N} | ${(r.ms / 1000).toFixed(1)} s | **${r.jobsPerSec.toFixed(0)}** | ${c.server.toFixed(2)} | ${c.runners.toFixed(2)} | ${db === "postgres" ? c.pg.toFixed(2) : "–"} | ${r.requestsPerJob.toFixed(2)} |`,
+    );
   }
 
 const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
@@ -100,13 +166,16 @@ Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} (load average 
 \`bench/server-dispatch.ts\`: one pipeline of ${N} independent jobs (one \`echo\` step each), ${RUNNERS} runner
 processes on the same machine as the server, timed from the pipeline's jobs being queued to the pipeline finishing.
 
-- **protocol**: each runner process leases up to 8 jobs per long-poll and reports them done at once
-  (the server's queue, leases and HTTP path alone).
+- **protocol**: each runner process leases up to 8 jobs per long-poll and reports them done on
+  its next lease (the server's queue, leases and HTTP path alone).
 - **gantry runner**: real \`gantry runner --concurrency 4\` processes; each job runs in the engine
-  (workspace copy, the step, a log batch, the result).
+  (workspace copy, the step, the result with its log, carried by the runner's next lease).
+- CPU columns: CPU time (user + system, from \`/proc\`) per job while the pipeline ran, of the
+  server, of all 8 runners, and of every PostgreSQL process (shared with anything else using
+  the cluster); requests: runner protocol requests the server answered, per job.
 
-| database | runners | jobs | wall | jobs/s |
-| --- | --- | --- | --- | --- |
+| database | runners | jobs | wall | jobs/s | server CPU ms/job | runners CPU ms/job | PostgreSQL CPU ms/job | requests/job |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
 Target (issue 6): ≥ 500 jobs/s. No peer was run: no other CI server is installable here
