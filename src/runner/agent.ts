@@ -109,6 +109,7 @@ export class Agent {
       const until = Date.now() + GATHER_MS;
       while (this.results.length > 0 && this.running.size > 0 && !this.stopping && Date.now() < until)
         await this.changed(until - Date.now());
+      if (this.stopping) break;
       const carry = this.takeResults();
       this.poll = new AbortController();
       this.leasing = true;

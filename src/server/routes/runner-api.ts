@@ -70,25 +70,33 @@ function runnerId(c: Caller): number {
 
 /** The runner protocol (see `src/runner/protocol.ts`). */
 export function runnerRoutes(s: Services): RouteDef[] {
-  // Plans are immutable once stored: parse each once, and hand each runner only its job.
-  const plans = new Map<
-    number,
-    { plan: Plan; jobs: Map<string, Plan["jobs"][number]>; byKey: Map<string, Plan> }
-  >();
+  // Plans are immutable once stored: parse each once (one load even when many leases ask at
+  // once, as every runner does when a big pipeline starts), and hand each runner only its job.
+  type PlanEntry = { plan: Plan; jobs: Map<string, Plan["jobs"][number]>; byKey: Map<string, Plan> };
+  const plans = new Map<number, Promise<PlanEntry | undefined>>();
   const planFor = async (pipelineId: number, key: string): Promise<Plan | undefined> => {
-    let entry = plans.get(pipelineId);
-    if (!entry) {
-      const row = await s.db.k
-        .selectFrom("pipelines")
-        .select("plan")
-        .where("id", "=", pipelineId)
-        .executeTakeFirst();
-      if (!row?.plan) return undefined;
-      const plan = JSON.parse(row.plan) as Plan;
-      entry = { plan, jobs: new Map(plan.jobs.map((j) => [j.id, j])), byKey: new Map() };
+    let pending = plans.get(pipelineId);
+    if (!pending) {
+      pending = (async () => {
+        const row = await s.db.k
+          .selectFrom("pipelines")
+          .select("plan")
+          .where("id", "=", pipelineId)
+          .executeTakeFirst();
+        if (!row?.plan) return undefined;
+        const plan = JSON.parse(row.plan) as Plan;
+        return { plan, jobs: new Map(plan.jobs.map((j) => [j.id, j])), byKey: new Map() };
+      })();
       if (plans.size > 50) plans.delete(plans.keys().next().value!);
-      plans.set(pipelineId, entry);
+      plans.set(pipelineId, pending);
+      // A plan not stored yet, or a failed read, is asked again next time.
+      void pending.then(
+        (e) => e ?? plans.delete(pipelineId),
+        () => plans.delete(pipelineId),
+      );
     }
+    const entry = await pending;
+    if (!entry) return undefined;
     let trimmed = entry.byKey.get(key);
     if (!trimmed) {
       const job = entry.jobs.get(key);
