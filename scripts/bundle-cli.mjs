@@ -18,6 +18,7 @@ const outfile = path.join(dist, "gantry.cjs");
 const BUNDLED = new Set(["yaml", "commander", "picomatch", "tinyglobby", "zod", "ignore"]);
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
 const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED.has(d));
+const outside = external.map((d) => d.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|");
 
 await esbuild.build({
   entryPoints: [path.join(dist, "cli/program.js")],
@@ -42,7 +43,8 @@ await esbuild.build({
       setup(build) {
         build.onLoad({ filter: /\.(m?js|cjs)$/ }, async (args) => {
           const text = readFileSync(args.path, "utf8");
-          const bareImport = /\bimport\((?=["'`](?!\.))/g;
+          // Only packages left outside; esbuild bundles import() of the others itself.
+          const bareImport = new RegExp(`\\bimport\\((?=["'\`](?:node:|(?:${outside})["'\`/]))`, "g");
           if (!text.includes("import.meta.url") && !bareImport.test(text)) return undefined;
           const rel = JSON.stringify(path.relative(dist, args.path));
           const contents = text

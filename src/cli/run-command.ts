@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { RunEvent } from "../engine/events.js";
+import { listProjectFiles } from "../engine/files.js";
 import { LocalArtifactStore, LocalCacheStore } from "../engine/local-store.js";
 import { runPlan, workspaceRootFor } from "../engine/scheduler.js";
 import { selectJobs } from "../engine/select.js";
@@ -214,7 +215,10 @@ async function executorsFor(plan: Plan, opts: RunFlags): Promise<ExecutorRegistr
 }
 
 export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number> {
-  sharedSpawner()?.warm(); // bash starts while the pipeline compiles
+  // Started now, so that bash and git run while the pipeline compiles.
+  sharedSpawner()?.warm();
+  const projectFiles = opts.inPlace ? undefined : listProjectFiles(path.resolve(opts.cwd));
+  projectFiles?.catch(() => undefined); // awaited by runPlan, or not at all if nothing runs
   const r = await compiled(opts);
   if (typeof r === "number") return r;
   const { plan, projectDir, variables, result } = r;
@@ -270,6 +274,7 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
       projectDir,
       workspaceRoot: workspaceRootFor(stateDir, runId),
       inPlace: opts.inPlace === true,
+      ...(projectFiles ? { projectFiles } : {}),
       concurrency,
       executors,
       artifacts: new LocalArtifactStore(stateDir, runId),

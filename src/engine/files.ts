@@ -1,9 +1,13 @@
-import { constants, promises as fs } from "node:fs";
+import { constants, copyFileSync, mkdirSync, promises as fs, statSync } from "node:fs";
 import path from "node:path";
 import picomatch from "picomatch";
-import { glob } from "tinyglobby";
+import type { glob as Glob } from "tinyglobby";
 import { capture } from "../executors/spawner.js";
 
+/** tinyglobby, loaded when first needed: many runs never glob, and it loads picomatch from disk. */
+async function globber(): Promise<typeof Glob> {
+  return (await import("tinyglobby")).glob;
+}
 
 /** Folders never copied into a workspace nor collected as artifacts. */
 const ALWAYS_EXCLUDED = [".git", ".gantry"];
@@ -16,7 +20,11 @@ const ALWAYS_EXCLUDED = [".git", ".gantry"];
 export async function listProjectFiles(dir: string): Promise<string[]> {
   const git = await capture(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], dir);
   if (git.code !== 0)
-    return glob(["**/*"], { cwd: dir, dot: true, ignore: ALWAYS_EXCLUDED.map((x) => `${x}/**`) });
+    return (await globber())(["**/*"], {
+      cwd: dir,
+      dot: true,
+      ignore: ALWAYS_EXCLUDED.map((x) => `${x}/**`),
+    });
   const seen = new Set<string>();
   for (const f of git.stdout.toString("utf8").split("\0")) {
     if (f && !ALWAYS_EXCLUDED.some((x) => f === x || f.startsWith(`${x}/`))) seen.add(f);
@@ -24,13 +32,42 @@ export async function listProjectFiles(dir: string): Promise<string[]> {
   return [...seen];
 }
 
+/**
+ * Small copies are done synchronously: a copy or mkdir of a small file takes microseconds,
+ * while each promise round trip through the thread pool costs ~0.2 ms of latency, which adds
+ * up for pipelines of many short jobs. Past these limits the event loop is not held up.
+ */
+const SYNC_COPY_FILES = 32;
+const SYNC_COPY_BYTES = 4 * 1024 * 1024;
+
+/** A tracked file deleted in the work tree, or a directory entry (submodule): skipped. */
+function skippable(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR";
+}
+
 /** Copies `files` (relative paths) from `from` to `to`, many at a time, cloning where the filesystem can. */
 export async function copyFiles(from: string, to: string, files: readonly string[]): Promise<number> {
-  const dirs = new Set<string>();
-  for (const f of files) dirs.add(path.dirname(f));
-  await Promise.all([...dirs].sort().map((d) => fs.mkdir(path.join(to, d), { recursive: true })));
+  const dirs = [...new Set(files.map((f) => path.dirname(f)))].sort();
   let copied = 0;
   let next = 0;
+  if (files.length <= SYNC_COPY_FILES) {
+    for (const d of dirs) mkdirSync(path.join(to, d), { recursive: true });
+    let bytes = 0;
+    while (next < files.length && bytes <= SYNC_COPY_BYTES) {
+      const f = files[next++]!;
+      try {
+        bytes += statSync(path.join(from, f)).size;
+        copyFileSync(path.join(from, f), path.join(to, f), constants.COPYFILE_FICLONE);
+        copied++;
+      } catch (err) {
+        if (!skippable(err)) throw err;
+      }
+    }
+    if (next === files.length) return copied;
+  } else {
+    await Promise.all(dirs.map((d) => fs.mkdir(path.join(to, d), { recursive: true })));
+  }
   const worker = async (): Promise<void> => {
     while (next < files.length) {
       const f = files[next++]!;
@@ -38,13 +75,11 @@ export async function copyFiles(from: string, to: string, files: readonly string
         await fs.copyFile(path.join(from, f), path.join(to, f), constants.COPYFILE_FICLONE);
         copied++;
       } catch (err) {
-        // A tracked file deleted in the work tree, or a directory entry (submodule): skip it.
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== "ENOENT" && code !== "EISDIR" && code !== "ENOTDIR") throw err;
+        if (!skippable(err)) throw err;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(32, files.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(32, files.length - next) }, worker));
   return copied;
 }
 
@@ -67,7 +102,9 @@ export async function collectFiles(
     else expanded.push(p.replace(/\/+$/, ""));
   }
   if (expanded.length === 0) return [];
-  const found = await glob(expanded, {
+  const found = await (
+    await globber()
+  )(expanded, {
     cwd: dir,
     dot: true,
     onlyFiles: true,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, promises as fs, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import { evaluateCondition, type ConditionContext } from "../pipeline/conditions.js";
 import type { BuildResult, Cache, Job, PostCondition, Step } from "../pipeline/plan.js";
@@ -369,9 +369,9 @@ class JobAttempt {
     if (ctx.inPlace) return;
     const create = async () => {
       // Usually new (a run's workspaces start empty): only an earlier attempt's needs removing.
-      if ((await fs.mkdir(this.workspace, { recursive: true })) === undefined) {
+      if (mkdirSync(this.workspace, { recursive: true }) === undefined) {
         await removeDir(this.workspace);
-        await fs.mkdir(this.workspace, { recursive: true });
+        mkdirSync(this.workspace, { recursive: true });
       }
       const files = ctx.projectFiles ?? (await listProjectFiles(ctx.projectDir));
       await copyFiles(ctx.projectDir, this.workspace, files);

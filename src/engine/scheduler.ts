@@ -25,6 +25,11 @@ export interface RunOptions {
   /** Where workspaces are created. */
   workspaceRoot: string;
   inPlace: boolean;
+  /**
+   * The files a workspace starts with, when the caller already started listing them (e.g.
+   * while the pipeline compiled); default: `listProjectFiles(projectDir)`.
+   */
+  projectFiles?: Promise<string[]>;
   concurrency: number;
   executors: ExecutorRegistry;
   artifacts: ArtifactStore;
@@ -100,7 +105,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     jobs: jobs.map((j) => ({ id: j.id, name: j.name, stage: j.stage })),
   });
 
-  const projectFiles = o.inPlace ? [] : await listProjectFiles(o.projectDir);
+  const projectFiles = o.inPlace ? [] : await (o.projectFiles ?? listProjectFiles(o.projectDir));
   const controllers = new Map<string, AbortController>();
   const failFastAborted = new Set<string>();
   const ready: Job[] = [];
