@@ -11,7 +11,7 @@ import type { ExecutorRegistry, InputDecision, InputRequest, SecretResolver } fr
 import { parseAssignments } from "../engine/variables.js";
 import { NoAgentExecutor } from "../executors/none.js";
 import { ShellExecutor } from "../executors/shell.js";
-import { sharedSpawner } from "../executors/spawner.js";
+import { removeInBackground, sharedSpawner } from "../executors/spawner.js";
 import type { LibrarySource } from "../pipeline/context.js";
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "../pipeline/diagnostics.js";
 import { loadPipeline, type LoadResult } from "../pipeline/load.js";
@@ -289,8 +289,8 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
       onEvent,
       signal: controller.signal,
     });
-    if (!opts.inPlace)
-      await fs.rm(workspaceRootFor(stateDir, runId), { recursive: true, force: true }).catch(() => undefined);
+    // Not waited for: one thread-pool round trip per entry made this the slowest part of exiting.
+    if (!opts.inPlace) removeInBackground(workspaceRootFor(stateDir, runId));
     if (outcome.status === "canceled") return EXIT.CANCELED;
     return outcome.status === "failed" ? EXIT.FAILED : EXIT.OK;
   } finally {

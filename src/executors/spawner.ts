@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { existsSync, promises as fs, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, promises as fs, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -28,6 +28,11 @@ const ZYGOTE = String.raw`
 __gz_port=$GANTRY_ZYGOTE_PORT __gz_token=$GANTRY_ZYGOTE_TOKEN
 unset $(compgen -e | grep -E '^(npm_|GANTRY_)') 2>/dev/null
 while IFS=$'\t' read -r __gz_id __gz_dir __gz_mode __gz_script; do
+  if [ "$__gz_mode" = rm ]; then
+    # Removing a finished run's files: nobody waits for it, it may outlive Gantry.
+    ( rm -rf -- "$__gz_dir" >/dev/null 2>&1 </dev/null & )
+    continue
+  fi
   (
     if ! { exec 3<>"/dev/tcp/127.0.0.1/$__gz_port" 4<>"/dev/tcp/127.0.0.1/$__gz_port"; } 2>/dev/null; then
       printf 'X %s\n' "$__gz_id"; exit
@@ -110,6 +115,7 @@ export class Spawner {
   private buffer = "";
   private dir: string | undefined;
   private broken = false;
+  private removeDirAtExit: (() => void) | undefined;
 
   /** Whether this host can use a zygote at all (bash present; `GANTRY_NO_SPAWNER` unset). */
   static available(): boolean {
@@ -122,7 +128,11 @@ export class Spawner {
   }
 
   private async launch(): Promise<ChildProcess> {
-    this.dir = await fs.mkdtemp(path.join(os.tmpdir(), "gantry-spawn-"));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "gantry-spawn-"));
+    this.dir = dir;
+    // Only script files live there, each deleted when its command ends: the folder goes at exit.
+    this.removeDirAtExit = () => rmSync(dir, { recursive: true, force: true });
+    process.once("exit", this.removeDirAtExit);
     const server = net.createServer((s) => this.onConnection(s));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -241,6 +251,13 @@ export class Spawner {
     else this.server?.unref();
   }
 
+  /** Asks a running zygote to remove `dir` in the background; false if there is none. */
+  removeTree(dir: string): boolean {
+    if (!this.proc || this.broken || /[\t\n]/.test(dir)) return false;
+    this.proc.stdin!.write(`0\t${dir}\trm\t-\n`);
+    return true;
+  }
+
   /** Starts the zygote now, so that it is ready when the first command comes. */
   warm(): void {
     this.start().catch(() => {
@@ -292,6 +309,7 @@ export class Spawner {
     this.proc = undefined;
     this.starting = undefined;
     this.server?.close();
+    if (this.removeDirAtExit) process.off("exit", this.removeDirAtExit);
     if (this.dir) await fs.rm(this.dir, { recursive: true, force: true });
   }
 }
@@ -346,11 +364,24 @@ export async function capture(
   }
   const [file, ...args] = argv;
   return new Promise((resolve) => {
-    execFile(file!, args, { cwd, encoding: "buffer", maxBuffer: 1024 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 127) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      file!,
+      args,
+      { cwd, encoding: "buffer", maxBuffer: 1024 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 127) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
+}
+
+/**
+ * Removes a folder tree without waiting for it: through the zygote when it runs (the removal
+ * may finish after Gantry exits), else synchronously.
+ */
+export function removeInBackground(dir: string): void {
+  if (!sharedSpawner()?.removeTree(dir)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** One zygote per Gantry process, started on first use. */

@@ -29,6 +29,19 @@ describe("gantry run", () => {
     expect(existsSync(path.join(dir, ".gantry/runs/1/events.jsonl"))).toBe(true);
   });
 
+  it("removes the run's workspaces once it finished, also without the zygote", async () => {
+    for (const env of [{}, { GANTRY_NO_SPAWNER: "1" }]) {
+      const dir = project({ "gantry.yml": pipeline });
+      const r = await gantry(["run"], dir, env);
+      expect(r.code).toBe(0);
+      const builds = path.join(dir, ".gantry/builds/1");
+      // The zygote removes them in the background, possibly just after Gantry exited.
+      for (let i = 0; i < 50 && existsSync(builds); i++) await new Promise((res) => setTimeout(res, 100));
+      expect(existsSync(builds)).toBe(false);
+      expect(existsSync(path.join(dir, ".gantry/runs/1/build.log"))).toBe(true);
+    }
+  });
+
   it("exits 1 when the pipeline fails, and shows why", async () => {
     const dir = project({ "gantry.yml": pipeline.replace("echo testing", "exit 4") });
     const r = await gantry(["run"], dir);
@@ -96,9 +109,11 @@ describe("gantry run", () => {
       env: { ...process.env, CI: "true" },
     });
     let out = "";
+    let sent = false;
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
-      if (out.includes("started")) child.kill("SIGINT");
+      // One Ctrl-C: a second one after the run ended would find the default SIGINT action.
+      if (out.includes("started") && !sent) sent = child.kill("SIGINT");
     });
     const code = await new Promise<number | null>((r) => child.on("close", r));
     expect(code).toBe(130);
