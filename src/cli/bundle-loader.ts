@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
@@ -68,6 +68,15 @@ export function loadBundle(file: string, opts: { useCache: boolean }): LoadedBun
   };
 }
 
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Starts the CLI from `dist/gantry.cjs` when it exists (and `GANTRY_NO_BUNDLE` is unset);
  * returns false to let the caller start it from `dist/cli/main.js` instead.
@@ -82,7 +91,7 @@ export function startBundled(distDir: string, argv: string[]): boolean {
     throw err;
   }
   // No usable cache (another Node version): make one from this run, for the next ones.
-  if (!loaded.cached) process.once("exit", () => loaded.writeCache());
+  if (!loaded.cached && writable(distDir)) process.once("exit", () => loaded.writeCache());
   void loaded.cli.start(argv);
   return true;
 }

@@ -30,7 +30,7 @@ describe("gantry run", () => {
   });
 
   it("removes the run's workspaces once it finished, also without the zygote", async () => {
-    for (const env of [{}, { GANTRY_NO_SPAWNER: "1" }]) {
+    for (const env of [{}, { GANTRY_NO_SPAWNER: "1" }] as Record<string, string>[]) {
       const dir = project({ "gantry.yml": pipeline });
       const r = await gantry(["run"], dir, env);
       expect(r.code).toBe(0);
