@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from "kysely";
 import type { JobOutcome } from "../engine/types.js";
 import type { Db } from "./schema.js";
 import { writeTx } from "./tx.js";
-import { advancePipeline, requeue } from "./queue.js";
+import { NeedsCache, advancePipeline, requeue } from "./queue.js";
 import type { JobRow } from "./pipelines.js";
 
 interface FinishedColumns {
@@ -11,6 +11,15 @@ interface FinishedColumns {
   reason: string | null;
   allow_failure: number;
   log_size: number;
+}
+
+/** What advancing a pipeline remembers, per database (see `NeedsCache`). */
+const needsCaches = new WeakMap<Db, NeedsCache>();
+function needsCache(db: Db): NeedsCache {
+  let c = needsCaches.get(db);
+  if (!c) needsCaches.set(db, (c = new NeedsCache()));
+  c.trim();
+  return c;
 }
 
 /** A job handed to a runner. */
@@ -235,7 +244,7 @@ export async function finishJobs(
     }
     // The result that closed a pipeline carries its final status (counted once in metrics).
     for (const p of [...pipelines].sort((a, b) => a - b)) {
-      const finished = await advancePipeline(trx, db.dialect, p);
+      const finished = await advancePipeline(trx, db.dialect, p, undefined, needsCache(db));
       const last = results.findLast((r) => r.kind === "ok" && r.pipelineId === p && !r.retried);
       if (finished && last?.kind === "ok") last.pipelineFinished = finished;
     }

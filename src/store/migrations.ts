@@ -181,6 +181,20 @@ const MIGRATIONS: Migration[] = [
       await k.schema.createIndex("artifacts_expires").on("artifacts").columns(["expires_at"]).execute();
     },
   },
+  {
+    version: 4,
+    name: "job states of a pipeline from the index alone",
+    async up(k) {
+      // Advancing a pipeline reads every job's status and allowance: from this index alone, not
+      // from rows whose long `needs` SQLite would read through. Replaces (pipeline_id, status).
+      await k.schema
+        .createIndex("jobs_pipeline_state")
+        .on("jobs")
+        .columns(["pipeline_id", "status", "allow_failure"])
+        .execute();
+      await k.schema.dropIndex("jobs_pipeline_status").execute();
+    },
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -34,6 +34,11 @@ export type Readiness =
 
 const PENDING: ReadonlySet<JobStatus> = new Set(["created", "waiting", "running", "input"]);
 
+/** Whether a need keeps a job waiting: it is still pending, or a blocking manual job. */
+export function holdsBack(n: NeededJob): boolean {
+  return PENDING.has(n.status) || blocks(n);
+}
+
 /**
  * Decides whether a job whose needs are all known may start, with the local engine's
  * semantics: `on_success` runs when no need failed (a failure that is allowed, a skipped job
@@ -46,7 +51,7 @@ export function readiness(job: WaitingJob, needs: (NeededJob | undefined)[]): Re
   let failed = false;
   for (const n of needs) {
     if (!n) continue;
-    if (PENDING.has(n.status) || blocks(n)) return { kind: "wait" };
+    if (holdsBack(n)) return { kind: "wait" };
     if (n.status === "canceled" || (n.status === "failed" && !n.allowFailure)) failed = true;
   }
   const start = (): Readiness =>

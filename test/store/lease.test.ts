@@ -8,11 +8,11 @@ import {
   pipelineJobs,
   startPipeline,
 } from "../../src/store/pipelines.js";
-import { reapExpiredLeases } from "../../src/store/queue.js";
+import { reapExpiredLeases, retryJob } from "../../src/store/queue.js";
 import { finishJobs, leaseJobs, type Lease } from "../../src/store/lease.js";
 import { readLog } from "../../src/store/logs.js";
 import type { Plan } from "../../src/pipeline/plan.js";
-import { databases, freshDb, job, plan } from "./helpers.js";
+import { databases, freshDb, job, needs, plan } from "./helpers.js";
 
 const OK = { status: "success", exitCode: 0, allowedFailure: false, retryable: false } as const;
 const shell = (id: number, labels: string[] = []) => ({ runnerId: id, labels, executors: ["shell"] });
@@ -170,6 +170,49 @@ for (const kind of databases()) {
       expect(end.map((x) => x.kind === "ok" && x.retried)).toEqual([false, false]);
       expect(end.filter((x) => x.kind === "ok" && x.pipelineFinished === "failed")).toHaveLength(1);
       expect((await getPipeline(db, id))?.status).toBe("failed");
+    });
+
+    it("a stage that needs every job of the stage before starts when the last of them ends, again after a retry", async () => {
+      const A = ["a1", "a2", "a3", "a4"];
+      const id = await start(
+        db,
+        plan([...A.map((a) => job(a)), job("b1", { needs: needs(...A) }), job("b2", { needs: needs(...A) })]),
+      );
+      const states = async () =>
+        Object.fromEntries((await pipelineJobs(db, id)).map((j) => [j.key, j.status]));
+      const leased = await leaseJobs(db, shell(1), 10, 60_000);
+      expect(leased.map((l) => l.key)).toEqual(A);
+      const byKey = new Map(leased.map((l) => [l.key, l]));
+      const done = (...keys: string[]) =>
+        finishJobs(
+          db,
+          1,
+          keys.map((k) => ({ jobId: byKey.get(k)!.jobId, attempt: byKey.get(k)!.attempt, outcome: OK })),
+        );
+      // Ends out of order, in batches: b1 and b2 wait until the very last one.
+      await done("a1");
+      await done("a4", "a3");
+      expect(await states()).toMatchObject({ b1: "created", b2: "created" });
+      await done("a2");
+      expect(await states()).toMatchObject({ b1: "waiting", b2: "waiting" });
+      // Run b1, b2; then retry a3: b1 and b2 are reset and wait for it again.
+      const bs = await leaseJobs(db, shell(1), 10, 60_000);
+      await finishJobs(
+        db,
+        1,
+        bs.map((l) => ({ jobId: l.jobId, attempt: 1, outcome: OK })),
+      );
+      expect((await getPipeline(db, id))?.status).toBe("success");
+      expect(await retryJob(db, byKey.get("a3")!.jobId)).toBe(true);
+      expect(await states()).toMatchObject({ a3: "waiting", b1: "created", b2: "created" });
+      const [again] = await leaseJobs(db, shell(2), 10, 60_000);
+      expect(again).toMatchObject({ key: "a3", attempt: 2 });
+      // This time it fails: both are skipped and the pipeline fails.
+      const r = await finishJobs(db, 2, [
+        { jobId: again!.jobId, attempt: 2, outcome: { ...OK, status: "failed", exitCode: 1 } },
+      ]);
+      expect(r[0]).toMatchObject({ kind: "ok", pipelineFinished: "failed" });
+      expect(await states()).toMatchObject({ a3: "failed", b1: "skipped", b2: "skipped" });
     });
 
     it("a retryable failure in a batch queues the next attempt; the rest of the batch is stored", async () => {
