@@ -16,6 +16,7 @@ import {
   api,
   compiled,
   echoJobs,
+  twoStageJobs,
   finish,
   gantryMain,
   gitRepo,
@@ -29,6 +30,8 @@ import {
 const N = Number(process.env.BENCH_JOBS ?? 2000);
 const RUNNERS = 8;
 const PG = process.env.GANTRY_TEST_PG_URL;
+const TWO_STAGES = "gantry runner, 2 stages";
+type Kind = "protocol" | "gantry runner" | typeof TWO_STAGES;
 
 async function pgDb(): Promise<{ url: string; drop: () => void }> {
   const name = `gantry_bench_${Date.now()}`;
@@ -83,17 +86,16 @@ interface Result {
   requestsPerJob: number;
 }
 
-async function once(
-  db: "sqlite" | "postgres",
-  kind: "protocol" | "gantry runner",
-  port: number,
-): Promise<Result> {
+async function once(db: "sqlite" | "postgres", kind: Kind, port: number): Promise<Result> {
   const pg = db === "postgres" ? await pgDb() : undefined;
   const s = await server({ dataDir: tmp("gantry-bench-d-"), port, ...(pg ? { databaseUrl: pg.url } : {}) });
   const call = api(s.url);
   const runners: Proc[] = [];
   try {
-    await call("POST", "/api/v1/projects", { name: "bench", repo: gitRepo({ "gantry.yml": echoJobs(N) }) });
+    await call("POST", "/api/v1/projects", {
+      name: "bench",
+      repo: gitRepo({ "gantry.yml": kind === TWO_STAGES ? twoStageJobs(N) : echoJobs(N) }),
+    });
     for (let i = 0; i < RUNNERS; i++) {
       const { token } = await call<{ token: string }>("POST", "/api/v1/runners", { name: `r${i}` });
       runners.push(
@@ -148,7 +150,7 @@ async function once(
 const rows: string[] = [];
 let port = 18_700;
 for (const db of PG ? (["sqlite", "postgres"] as const) : (["sqlite"] as const))
-  for (const kind of ["protocol", "gantry runner"] as const) {
+  for (const kind of ["protocol", "gantry runner", TWO_STAGES] as const) {
     const r = await once(db, kind, port++);
     const c = r.cpu;
     process.stdout.write(
@@ -164,12 +166,15 @@ const md = `# Server dispatch throughput
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} (load average at the end: ${load}; the 2 cores are shared with other work).
 \`bench/server-dispatch.ts\`: one pipeline of ${N} independent jobs (one \`echo\` step each), ${RUNNERS} runner
-processes on the same machine as the server, timed from the pipeline's jobs being queued to the pipeline finishing.
+processes on the same machine as the server, timed from the pipeline's jobs being queued to the pipeline finishing
+(seen by polling \`GET /api/v1/pipelines/{id}\` every 250 ms, so walls are ±0.25 s; that poll's own cost is in the server's CPU).
 
 - **protocol**: each runner process leases up to 8 jobs per long-poll and reports them done on
   its next lease (the server's queue, leases and HTTP path alone).
 - **gantry runner**: real \`gantry runner --concurrency 4\` processes; each job runs in the engine
   (workspace copy, the step, the result with its log, carried by the runner's next lease).
+- **gantry runner, 2 stages**: the same runners; two stages of ${N / 2} jobs, every job of the
+  second needing every job of the first (GitLab stages).
 - CPU columns: CPU time (user + system, from \`/proc\`) per job while the pipeline ran, of the
   server, of all 8 runners, and of every PostgreSQL process (shared with anything else using
   the cluster); requests: runner protocol requests the server answered, per job.

@@ -142,6 +142,19 @@ export function echoJobs(n: number): string {
   return `pipeline:\n  agent: any\n  stages:\n    - stage: Work\n      parallel:\n${stages.join("")}`;
 }
 
+/**
+ * Two stages of `n / 2` echo jobs each: every job of the second stage needs every job of the
+ * first (the shape of a GitLab pipeline with stages).
+ */
+export function twoStageJobs(n: number): string {
+  const stage = (p: string) =>
+    Array.from(
+      { length: n / 2 },
+      (_, i) => `        - stage: ${p}${i}\n          steps:\n            - echo: "${p}${i}"\n`,
+    ).join("");
+  return `pipeline:\n  agent: any\n  stages:\n    - stage: A\n      parallel:\n${stage("a")}    - stage: B\n      parallel:\n${stage("b")}`;
+}
+
 /** Peak resident memory of a process (VmHWM), MB. */
 export function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
