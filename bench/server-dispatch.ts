@@ -125,7 +125,7 @@ async function once(db: "sqlite" | "postgres", kind: Kind, port: number): Promis
     const req0 = await runnerRequests(s.url);
     const c0 = cpu();
     const t0 = Date.now();
-    const r = await finish(s.url, id, t0);
+    const r = await finish(s.url, id, t0, 600_000, "bench");
     const c1 = cpu();
     const req1 = await runnerRequests(s.url);
     if (r.status !== "success") throw new Error(`pipeline ${r.status}`);
@@ -167,7 +167,7 @@ const md = `# Server dispatch throughput
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} (load average at the end: ${load}; the 2 cores are shared with other work).
 \`bench/server-dispatch.ts\`: one pipeline of ${N} independent jobs (one \`echo\` step each), ${RUNNERS} runner
 processes on the same machine as the server, timed from the pipeline's jobs being queued to the pipeline finishing
-(seen by polling \`GET /api/v1/pipelines/{id}\` every 250 ms, so walls are ±0.25 s; that poll's own cost is in the server's CPU).
+(seen by polling the project's pipeline list every 50 ms; that poll's small cost is in the server's CPU).
 
 - **protocol**: each runner process leases up to 8 jobs per long-poll and reports them done on
   its next lease (the server's queue, leases and HTTP path alone).
