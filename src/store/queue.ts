@@ -1,7 +1,7 @@
-import { sql } from "kysely";
+import { sql, type ExpressionBuilder } from "kysely";
 import type { JobStatus } from "../engine/events.js";
 import type { Need, Plan } from "../pipeline/plan.js";
-import type { Db, Dialect } from "./schema.js";
+import type { Db, Dialect, Schema } from "./schema.js";
 import { writeTx, type Tx } from "./tx.js";
 import {
   holdsBack,
@@ -102,18 +102,25 @@ export async function advancePipeline(
   let current = trx.selectFrom("pipelines").select("status").where("id", "=", pipelineId);
   if (dialect === "postgres") current = current.forUpdate();
   const wasStatus = (await current.executeTakeFirst())?.status;
-  const has = async (statuses: string[]) =>
-    (await trx
-      .selectFrom("jobs")
-      .select("id")
-      .where("pipeline_id", "=", pipelineId)
-      .where("status", "in", statuses)
-      .limit(1)
-      .executeTakeFirst()) !== undefined;
+  // Two index seeks in one round trip: are there jobs to advance, and jobs still at work?
+  const anyIn = (statuses: string[]) => (eb: ExpressionBuilder<Schema, never>) =>
+    eb.exists(
+      eb
+        .selectFrom("jobs")
+        .select("id")
+        .where("pipeline_id", "=", pipelineId)
+        .where("status", "in", statuses),
+    );
+  const flags = await trx
+    .selectNoFrom((eb) => [
+      anyIn(["created"])(eb).as("created"),
+      anyIn(["waiting", "running"])(eb).as("active"),
+    ])
+    .executeTakeFirstOrThrow();
   // Every job's status and allowance once `created` jobs were looked at; else only queried if needed.
   let live: NeededJob[] | undefined;
   const now = Date.now();
-  if ((await has(["created"])) && !(cache.jobs.size > 0 && (await stillHeld(trx, pipelineId, cache)))) {
+  if (Number(flags.created) && !(cache.jobs.size > 0 && (await stillHeld(trx, pipelineId, cache)))) {
     // States from the (pipeline_id, status, allow_failure) index alone; what never changes
     // (key, needs, when, input) once per job: `needs` can be long (a stage needs every job of
     // the stage before), and SQLite reads through it to reach any later column of a row.
@@ -223,7 +230,7 @@ export async function advancePipeline(
   }
   const unfinished = live
     ? unfinishedStatus(live)
-    : (await has(["waiting", "running"]))
+    : Number(flags.active)
       ? "running"
       : unfinishedStatus(
           (
