@@ -90,5 +90,48 @@ for (const kind of databases()) {
       agent.stop();
       await loop;
     });
+
+    it("a result that ends while the lease request waits for work goes at once by finish", async () => {
+      await s.close();
+      s = await testServer(kind, { maxLeaseWaitMs: 20_000 });
+      const finishes: number[] = [];
+      s.app.addHook("onRequest", async (req) => {
+        if (req.routeOptions.url === "/api/v1/runner/finish") finishes.push(Date.now());
+      });
+      const repo = makeRepo({ "gantry.yml": jobs(1) });
+      expect((await s.call("POST", "/api/v1/projects", { body: { name: "one", repo } })).status).toBe(201);
+      const id = (await s.call("POST", "/api/v1/projects/one/pipelines", { body: {} })).json.id as number;
+      await waitFor(
+        async () => (await s.call("GET", `/api/v1/pipelines/${id}`)).json.status === "running",
+        "compiled",
+      );
+      await s.app.listen({ port: 0, host: "127.0.0.1" });
+      const { port } = s.app.server.address() as { port: number };
+      const token = (await s.call("POST", "/api/v1/runners", { body: { name: "r" } })).json.token as string;
+      let ended = 0;
+      agent = new Agent({
+        server: `http://127.0.0.1:${port}`,
+        token,
+        workDir: `${s.dataDir}/r`,
+        // A free slot: after leasing the only job, the runner long-polls for more.
+        concurrency: 2,
+        runJob: async (): Promise<JobOutcome> => {
+          await new Promise((r) => setTimeout(r, 300));
+          ended = Date.now();
+          return { status: "success", exitCode: 0, durationMs: 300, allowedFailure: false, retryable: false };
+        },
+      });
+      const loop = agent.run();
+      const done = await waitFor(async () => {
+        const p = await s.call("GET", `/api/v1/pipelines/${id}`);
+        return p.json.status !== "running" ? p.json : undefined;
+      }, "pipeline finished");
+      expect(done.status).toBe("success");
+      // Sent by finish within moments, not held until the 20 s long poll returns.
+      expect(finishes).toHaveLength(1);
+      expect(finishes[0]! - ended).toBeLessThan(1_000);
+      agent.stop();
+      await loop;
+    });
   });
 }
