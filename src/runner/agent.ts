@@ -120,7 +120,7 @@ export class Agent {
           {
             slots: slots - this.running.size,
             waitMs: 20_000,
-            ...(carry.length > 0 ? { results: carry.map((r) => r.result) } : {}),
+            ...(carry.length > 0 ? { results: carry } : {}),
           },
           this.poll.signal,
         );
@@ -294,7 +294,7 @@ export class Agent {
   }
 
   /** Results not sent yet. */
-  private readonly results: { result: JobResult }[] = [];
+  private readonly results: JobResult[] = [];
   /** A lease request (maybe a long poll) is in flight. */
   private leasing = false;
   /** A `finish` request is in flight. */
@@ -306,16 +306,16 @@ export class Agent {
    * `finish` request of its own (results that end meanwhile share the next one).
    */
   private queueResult(result: JobResult): void {
-    this.results.push({ result });
+    this.results.push(result);
     if (this.leasing || this.stopping) void this.flushResults();
   }
 
   /** Takes queued results for one request: bounded by count and by log bytes. */
-  private takeResults(): { result: JobResult }[] {
+  private takeResults(): JobResult[] {
     let bytes = 0;
     let n = 0;
     while (n < this.results.length && n < MAX_RESULTS) {
-      const size = (this.results[n]!.result.logs ?? []).reduce((a, l) => a + l.text.length, 0);
+      const size = (this.results[n]!.logs ?? []).reduce((a, l) => a + l.text.length, 0);
       if (n > 0 && bytes + size > MAX_RESULT_BYTES) break;
       bytes += size;
       n++;
@@ -323,8 +323,8 @@ export class Agent {
     return this.results.splice(0, n);
   }
 
-  private settle(sent: { result: JobResult }[], answers: JobResultAnswer[]): void {
-    sent.forEach(({ result }, i) => {
+  private settle(sent: JobResult[], answers: JobResultAnswer[]): void {
+    sent.forEach((result, i) => {
       const a = answers[i];
       if (!a) this.log(`job ${result.id}: the server did not answer for its result`);
       else if ("error" in a) this.log(`job ${result.id}: ${a.error.message}`);
@@ -341,14 +341,14 @@ export class Agent {
         const batch = this.takeResults();
         try {
           const res = await this.c.jsonRetry<FinishBatchResponse>("POST", "/api/v1/runner/finish", {
-            results: batch.map((b) => b.result),
+            results: batch,
           });
           this.settle(batch, res.results);
         } catch (err) {
           // The lease expires and the server retries or fails the job ("runner lost").
           for (const b of batch)
             this.log(
-              `job ${b.result.id}: result not delivered (${err instanceof Error ? err.message : String(err)})`,
+              `job ${b.id}: result not delivered (${err instanceof Error ? err.message : String(err)})`,
             );
         }
       }

@@ -31,15 +31,13 @@ export function retryable(err: unknown): boolean {
  */
 export class RunnerClient {
   private readonly agent: http.Agent;
-  private readonly url: URL;
 
   constructor(
     private readonly base: string,
     private readonly token: string,
   ) {
     this.base = base.replace(/\/$/, "");
-    this.url = new URL(this.base);
-    const Agent = this.url.protocol === "https:" ? https.Agent : http.Agent;
+    const Agent = new URL(this.base).protocol === "https:" ? https.Agent : http.Agent;
     this.agent = new Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxFreeSockets: 16 });
   }
 
