@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { existsSync, promises as fs, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, promises as fs, rmdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -119,7 +119,8 @@ export class Spawner {
 
   /** Whether this host can use a zygote at all (bash present; `GANTRY_NO_SPAWNER` unset). */
   static available(): boolean {
-    return !unsupported && process.env.GANTRY_NO_SPAWNER === undefined && existsSync("/bin/bash");
+    hasBash ??= existsSync("/bin/bash");
+    return !unsupported && process.env.GANTRY_NO_SPAWNER === undefined && hasBash;
   }
 
   private start(): Promise<ChildProcess> {
@@ -131,7 +132,13 @@ export class Spawner {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "gantry-spawn-"));
     this.dir = dir;
     // Only script files live there, each deleted when its command ends: the folder goes at exit.
-    this.removeDirAtExit = () => rmSync(dir, { recursive: true, force: true });
+    this.removeDirAtExit = () => {
+      try {
+        rmdirSync(dir); // empty unless commands were still running
+      } catch {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
     process.once("exit", this.removeDirAtExit);
     const server = net.createServer((s) => this.onConnection(s));
     await new Promise<void>((resolve, reject) => {
@@ -333,6 +340,8 @@ export function killGroup(pid: number, sig: NodeJS.Signals): void {
     // Already gone.
   }
 }
+
+let hasBash: boolean | undefined;
 
 /** Set once a zygote found it cannot work here: later commands fork directly. */
 let unsupported = false;
