@@ -183,6 +183,10 @@ processes on the same machine as the server, timed from the pipeline's jobs bein
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
+Before the batched protocol (runner protocol 1, same machine, same bench, 2026-11-26 morning): protocol SQLite 634–789,
+PostgreSQL 279–286; gantry runner SQLite 240–294, PostgreSQL 123–130 jobs/s; two stages (measured with the
+profiling harness): SQLite 35, PostgreSQL 18 jobs/s.
+
 Target (issue 6): ≥ 500 jobs/s. No peer was run: no other CI server is installable here
 (network limited to npm and Debian); the protocol row is the ceiling the runner rows approach.
 `;
