@@ -135,15 +135,17 @@ export async function advancePipeline(
         .selectFrom("jobs")
         .select(["id", "key", "needs", "needs_mode", "when_", "input"])
         .where("id", "in", part)
-        .execute())
+        .execute()) {
+        const needs = (JSON.parse(r.needs) as Need[]).map((n) => n.job);
         cache.jobs.set(Number(r.id), {
           key: r.key,
-          needs: (JSON.parse(r.needs) as Need[]).map((n) => n.job),
+          needs,
           needsMode: r.needs_mode as WaitingJob["needsMode"],
           when: r.when_ as WaitingJob["when"],
           hasInput: r.input !== null,
-          blocker: 0,
+          blocker: Math.max(0, needs.length - 1),
         });
+      }
     const jobs = states.map((j) => {
       const m = cache.jobs.get(Number(j.id))!;
       return {
@@ -167,11 +169,13 @@ export async function advancePipeline(
       for (const j of jobs) {
         if (j.status !== "created") continue;
         const entry = cache.jobs.get(Number(j.id))!;
-        // Look for a need that holds it back, from the one that did last time on.
+        // Look for a need that holds it back, from the one that did last time backwards: needs
+        // are listed in plan order and queued jobs leased oldest first, so the last pending one
+        // tends to end last and hold the job back longest.
         const n = entry.needs.length;
         let held = -1;
         for (let k = 0; k < n && held < 0; k++) {
-          const i = (entry.blocker + k) % n;
+          const i = (entry.blocker - k + n) % n;
           const dep = needed(entry.needs[i]);
           if (dep && holdsBack(dep)) held = i;
         }
