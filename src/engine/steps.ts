@@ -142,7 +142,12 @@ async function exec(
 
 /** GitLab's script semantics: one shell, each command echoed as `$ cmd`, stop at the first failure. */
 export function gitlabScript(commands: readonly string[]): string {
-  const body = ["(set -o pipefail) 2>/dev/null && set -o pipefail", "set -e"];
+  // bash always has pipefail; other shells are probed in a subshell (a failing `set` would
+  // end a POSIX shell), a fork bash is spared.
+  const body = [
+    'if [ -n "${BASH_VERSION:-}" ]; then set -o pipefail; else (set -o pipefail) 2>/dev/null && set -o pipefail; fi',
+    "set -e",
+  ];
   for (const cmd of commands) {
     const lines = cmd.split("\n");
     const shown = lines.length > 1 ? `${lines[0]} # collapsed multi-line command` : cmd;

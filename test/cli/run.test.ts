@@ -42,6 +42,16 @@ describe("gantry run", () => {
     }
   });
 
+  it("runs GitLab scripts with pipefail: a failing command in a pipe fails the job", async () => {
+    for (const env of [{}, { GANTRY_NO_SPAWNER: "1" }] as Record<string, string>[]) {
+      const dir = project({ ".gitlab-ci.yml": 'job:\n  script:\n    - "false | true"\n    - echo after\n' });
+      const r = await gantry(["run"], dir, env);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^job\s+> \$ false \| true$/m);
+      expect(r.stdout).not.toMatch(/^job\s+> after$/m);
+    }
+  });
+
   it("exits 1 when the pipeline fails, and shows why", async () => {
     const dir = project({ "gantry.yml": pipeline.replace("echo testing", "exit 4") });
     const r = await gantry(["run"], dir);
