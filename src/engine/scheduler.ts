@@ -150,7 +150,10 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     return r;
   };
 
+  const finishedIds = new Set<string>();
   const finish = (j: Job) => {
+    if (finishedIds.has(j.id)) return; // defensive: a job counts once
+    finishedIds.add(j.id);
     finished++;
     for (const d of dependents.get(j.id) ?? []) {
       const left = remaining.get(d)! - 1;
@@ -281,7 +284,10 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   };
 
   for (const j of jobs) status(j, "waiting", 0);
-  for (const j of jobs) if (remaining.get(j.id) === 0) enqueue(j);
+  // The roots as they are now: enqueueing one can finish it at once (a manual job) and bring
+  // later jobs to zero remaining needs, which that finish enqueues itself.
+  const roots = jobs.filter((j) => remaining.get(j.id) === 0);
+  for (const j of roots) enqueue(j);
   pump();
   if (jobs.length === 0) resolveDone();
   await done;

@@ -109,6 +109,23 @@ describe("scheduling", () => {
     expect(r.log("flaky")).not.toContain("saw leftover");
   });
 
+  it("does not finish the run early when unplayed manual jobs precede a job (each job counts once)", async () => {
+    const r = await run(
+      plan([
+        job("pre", { when: "manual", steps: ["echo pre"] }),
+        job("build", { when: "manual", after: ["pre"], steps: ["echo build"] }),
+        job("deploy", { after: ["build"], steps: ["sleep 0.2", "echo deployed"] }),
+      ]),
+    );
+    expect(r.of("pre")).toBe("manual");
+    expect(r.of("build")).toBe("manual");
+    expect(r.of("deploy")).toBe("success");
+    expect(r.log("deploy")).toContain("deployed");
+    const manualEvents = r.events.filter((e) => e.type === "job.status" && e.status === "manual");
+    expect(manualEvents).toHaveLength(2);
+    expect(r.events.at(-1)?.type).toBe("run.finished");
+  });
+
   it("a false condition skips the job but not its dependents", async () => {
     const r = await run(
       plan([
