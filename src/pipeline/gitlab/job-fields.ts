@@ -129,7 +129,17 @@ export function compileArtifacts(
   if (name !== undefined) out.name = name;
   if (a.untracked === true) out.untracked = true;
   const expire = scalarString(a.expire_in);
-  if (expire !== undefined) out.expireIn = expire;
+  if (expire !== undefined) {
+    out.expireIn = expire;
+    // A variable is only known when the job runs; anything else can be checked now.
+    if (!expire.includes("$") && !/^\s*never\s*$/i.test(expire) && parseDuration(expire) === undefined)
+      st.bag.warning(
+        "GL125",
+        `${jobName}.artifacts.expire_in "${expire}" is not a duration: the artifacts will be kept`,
+        posOf(st, a, "expire_in"),
+        'write e.g. "30 mins", "3 days 4 hrs", "1 week" or "never"',
+      );
+  }
   if (a.reports !== undefined && a.reports !== null) {
     const r = a.reports;
     if (!isMapValue(r))

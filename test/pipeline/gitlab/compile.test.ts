@@ -817,6 +817,17 @@ job: {script: x}
     plan: { variables: { B: { value: "2" } } },
     diagnostics: [{ severity: "warning", code: "GL008", line: 3, column: 1 }],
   },
+  {
+    name: "artifacts: expire_in that is not a duration warns (kept as written); variables and never do not",
+    input: `
+a: {script: x, artifacts: {paths: [out/], expire_in: "2 fortnights"}}
+b: {script: x, artifacts: {paths: [out/], expire_in: "3 days 4 hrs"}}
+c: {script: x, artifacts: {paths: [out/], expire_in: never}}
+d: {script: x, artifacts: {paths: [out/], expire_in: $KEEP}}
+`,
+    plan: { jobs: [{ id: "a", artifacts: { expireIn: "2 fortnights" } }, { id: "b" }, { id: "c" }, { id: "d" }] },
+    diagnostics: [{ severity: "warning", code: "GL125", line: 2, message: /"2 fortnights" is not a duration/ }],
+  },
 ];
 
 const badInput: Case[] = [
