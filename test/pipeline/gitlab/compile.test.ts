@@ -825,8 +825,12 @@ b: {script: x, artifacts: {paths: [out/], expire_in: "3 days 4 hrs"}}
 c: {script: x, artifacts: {paths: [out/], expire_in: never}}
 d: {script: x, artifacts: {paths: [out/], expire_in: $KEEP}}
 `,
-    plan: { jobs: [{ id: "a", artifacts: { expireIn: "2 fortnights" } }, { id: "b" }, { id: "c" }, { id: "d" }] },
-    diagnostics: [{ severity: "warning", code: "GL125", line: 2, message: /"2 fortnights" is not a duration/ }],
+    plan: {
+      jobs: [{ id: "a", artifacts: { expireIn: "2 fortnights" } }, { id: "b" }, { id: "c" }, { id: "d" }],
+    },
+    diagnostics: [
+      { severity: "warning", code: "GL125", line: 2, message: /"2 fortnights" is not a duration/ },
+    ],
   },
 ];
 
