@@ -100,8 +100,10 @@ export class Agent {
     const slots = Math.max(1, this.o.concurrency ?? 1);
     let backoff = 0;
     while (!this.stopping) {
-      const free = slots - this.running.size;
-      if (free <= 0) {
+      // A job holds its lease until its result is stored: a runner never holds more than
+      // `slots` leases. Results sent by `finish` are not stored yet; those the lease carries are
+      // (the server stores them before it leases).
+      if (this.running.size + this.sending >= slots) {
         await this.changed();
         continue;
       }
@@ -111,6 +113,14 @@ export class Agent {
         await this.changed(until - Date.now());
       if (this.stopping) break;
       const carry = this.takeResults();
+      const free = slots - this.running.size - this.sending - this.results.length;
+      if (free <= 0) {
+        // More results than one request carries: the rest go by `finish` first.
+        this.results.unshift(...carry);
+        void this.flushResults();
+        await this.changed();
+        continue;
+      }
       this.poll = new AbortController();
       this.leasing = true;
       try {
@@ -118,7 +128,7 @@ export class Agent {
           "POST",
           "/api/v1/runner/lease",
           {
-            slots: slots - this.running.size,
+            slots: free,
             waitMs: 20_000,
             ...(carry.length > 0 ? { results: carry } : {}),
           },
@@ -142,7 +152,7 @@ export class Agent {
       }
     }
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
-    await this.flushResults();
+    while (this.reporting || this.results.length > 0) await this.flushResults();
     this.c.close();
   }
 
@@ -297,8 +307,10 @@ export class Agent {
   private readonly results: JobResult[] = [];
   /** A lease request (maybe a long poll) is in flight. */
   private leasing = false;
-  /** A `finish` request is in flight. */
-  private reporting = false;
+  /** `finish` requests in flight, until none is left to send... */
+  private reporting: Promise<void> | undefined;
+  /** ...with this many results. */
+  private sending = 0;
 
   /**
    * Queues a result. It travels with the next lease request, which the loop sends as soon as
@@ -333,27 +345,34 @@ export class Agent {
   }
 
   /** Sends queued results by `finish` requests, one at a time, until none is left. */
-  private async flushResults(): Promise<void> {
-    if (this.reporting) return;
-    this.reporting = true;
-    try {
-      while (this.results.length > 0) {
-        const batch = this.takeResults();
-        try {
-          const res = await this.c.jsonRetry<FinishBatchResponse>("POST", "/api/v1/runner/finish", {
-            results: batch,
-          });
-          this.settle(batch, res.results);
-        } catch (err) {
-          // The lease expires and the server retries or fails the job ("runner lost").
-          for (const b of batch)
-            this.log(
-              `job ${b.id}: result not delivered (${err instanceof Error ? err.message : String(err)})`,
-            );
+  private flushResults(): Promise<void> {
+    // (Nothing to send: no request, and no promise that would settle before it is stored.)
+    if (!this.reporting && this.results.length === 0) return Promise.resolve();
+    this.reporting ??= (async () => {
+      try {
+        while (this.results.length > 0) {
+          const batch = this.takeResults();
+          this.sending = batch.length;
+          try {
+            const res = await this.c.jsonRetry<FinishBatchResponse>("POST", "/api/v1/runner/finish", {
+              results: batch,
+            });
+            this.settle(batch, res.results);
+          } catch (err) {
+            // The lease expires and the server retries or fails the job ("runner lost").
+            for (const b of batch)
+              this.log(
+                `job ${b.id}: result not delivered (${err instanceof Error ? err.message : String(err)})`,
+              );
+          } finally {
+            this.sending = 0;
+            this.wake();
+          }
         }
+      } finally {
+        this.reporting = undefined;
       }
-    } finally {
-      this.reporting = false;
-    }
+    })();
+    return this.reporting;
   }
 }

@@ -33,6 +33,18 @@ for (const kind of databases()) {
         const route = req.routeOptions.url ?? req.url;
         if (route.startsWith("/api/v1/runner/")) requests.set(route, (requests.get(route) ?? 0) + 1);
       });
+      // Leases the runner holds, seen by the server each time it hands out jobs: a job holds
+      // its lease until its result is stored, whichever way the result travels.
+      let held = 0;
+      s.app.addHook("onSend", async (req) => {
+        if (req.routeOptions.url !== "/api/v1/runner/lease") return;
+        const r = await s.services.db.k
+          .selectFrom("jobs")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("status", "=", "running")
+          .executeTakeFirstOrThrow();
+        held = Math.max(held, Number(r.n));
+      });
       const repo = makeRepo({ "gantry.yml": jobs(JOBS) });
       expect((await s.call("POST", "/api/v1/projects", { body: { name: "many", repo } })).status).toBe(201);
       const id = (await s.call("POST", "/api/v1/projects/many/pipelines", { body: {} })).json.id as number;
@@ -78,6 +90,8 @@ for (const kind of databases()) {
       expect(done.status).toBe("success");
       expect(done.jobs).toHaveLength(JOBS);
       expect(peak).toBe(CONCURRENCY);
+      expect(held).toBeGreaterThan(0);
+      expect(held).toBeLessThanOrEqual(CONCURRENCY);
       // Each job's log travelled with its result: no log request of its own.
       for (const j of done.jobs.slice(0, 5))
         expect((await s.call("GET", `/api/v1/jobs/${j.id}/log`)).body).toBe(`ran ${j.key}\n`);
