@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
@@ -45,7 +45,7 @@ async function load(
   opts: PipelineFlags,
 ): Promise<{ result: LoadResult; projectDir: string; variables: Record<string, string> }> {
   const projectDir = path.resolve(opts.cwd);
-  const stat = await fs.stat(projectDir).catch(() => undefined);
+  const stat = statSync(projectDir, { throwIfNoEntry: false });
   if (!stat?.isDirectory()) throw new CliError(`project directory ${projectDir} does not exist`, EXIT.USAGE);
   const variables = assignments(opts.variable, "--variable");
   const result = await loadPipeline({
@@ -146,12 +146,18 @@ function localSecrets(flags: Record<string, string>): { resolve: SecretResolver;
   };
 }
 
-async function nextRunId(stateDir: string): Promise<string> {
-  await fs.mkdir(path.join(stateDir, "runs"), { recursive: true });
+/** The next run's number. Synchronously: three tiny operations, each a thread-pool round trip otherwise. */
+function nextRunId(stateDir: string): string {
+  mkdirSync(path.join(stateDir, "runs"), { recursive: true });
   const counter = path.join(stateDir, "runs", "last-id");
-  const last = Number(await fs.readFile(counter, "utf8").catch(() => "0")) || 0;
+  let last = 0;
+  try {
+    last = Number(readFileSync(counter, "utf8")) || 0;
+  } catch {
+    // The first run here.
+  }
   const id = String(last + 1);
-  await fs.writeFile(counter, id);
+  writeFileSync(counter, id);
   return id;
 }
 
@@ -216,7 +222,7 @@ async function executorsFor(plan: Plan, opts: RunFlags): Promise<ExecutorRegistr
 
 export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number> {
   // Started now, so that bash and git run while the pipeline compiles.
-  sharedSpawner()?.warm();
+  await sharedSpawner()?.warm();
   const projectFiles = opts.inPlace ? undefined : listProjectFiles(path.resolve(opts.cwd));
   projectFiles?.catch(() => undefined); // awaited by runPlan, or not at all if nothing runs
   const r = await compiled(opts);
@@ -232,9 +238,9 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
     throw new CliError(`--concurrency must be a positive integer, not "${opts.concurrency}"`);
 
   const stateDir = path.join(projectDir, ".gantry");
-  const runId = await nextRunId(stateDir);
+  const runId = nextRunId(stateDir);
   const runDir = path.join(stateDir, "runs", runId);
-  await fs.mkdir(runDir, { recursive: true });
+  mkdirSync(runDir, { recursive: true });
   const secretFlags = assignments(opts.secret, "--secret");
   const secrets = localSecrets(secretFlags);
   const files = new RunFiles(runDir);

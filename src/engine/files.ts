@@ -18,7 +18,12 @@ const ALWAYS_EXCLUDED = [".git", ".gantry"];
  * repository: every file but `.git/` and `.gantry/`.
  */
 export async function listProjectFiles(dir: string): Promise<string[]> {
-  const git = await capture(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], dir);
+  // `--exclude=/.gantry/`: git must not walk Gantry's own state (run logs, workspaces), which
+  // grows with every run and made listing slower each time.
+  const git = await capture(
+    ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--exclude=/.gantry/"],
+    dir,
+  );
   if (git.code !== 0)
     return (await globber())(["**/*"], {
       cwd: dir,

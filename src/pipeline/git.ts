@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { promises as fs } from "node:fs";
+import { readdirSync, readFileSync, statSync, type Dirent } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -44,7 +44,17 @@ async function git(dir: string, args: string[]): Promise<string | undefined> {
   }
 }
 
-const read = (p: string) => fs.readFile(p, "utf8").catch(() => undefined);
+/**
+ * Reads a small file of the repository, undefined if it is missing. Synchronously: these are
+ * a few hundred bytes each, and a thread-pool round trip per file was most of their cost.
+ */
+function read(p: string): string | undefined {
+  try {
+    return readFileSync(p, "utf8");
+  } catch {
+    return undefined;
+  }
+}
 
 /** The work tree root and git directory containing `dir`, found by walking up. */
 async function findRepo(
@@ -53,14 +63,14 @@ async function findRepo(
   let cur = path.resolve(dir);
   for (;;) {
     const dotGit = path.join(cur, ".git");
-    const stat = await fs.stat(dotGit).catch(() => undefined);
+    const stat = statSync(dotGit, { throwIfNoEntry: false });
     if (stat?.isDirectory()) return { root: cur, gitDir: dotGit, commonDir: dotGit };
     if (stat?.isFile()) {
       // A linked work tree or submodule: `.git` is a file pointing at the real git directory.
-      const m = /^gitdir:\s*(.+)$/m.exec((await read(dotGit)) ?? "");
+      const m = /^gitdir:\s*(.+)$/m.exec(read(dotGit) ?? "");
       if (!m) return undefined;
       const gitDir = path.resolve(cur, m[1]!.trim());
-      const common = (await read(path.join(gitDir, "commondir")))?.trim();
+      const common = read(path.join(gitDir, "commondir"))?.trim();
       return { root: cur, gitDir, commonDir: common ? path.resolve(gitDir, common) : gitDir };
     }
     const up = path.dirname(cur);
@@ -71,9 +81,9 @@ async function findRepo(
 
 /** Resolves a ref to a sha from loose refs or `packed-refs`. */
 async function resolveRef(commonDir: string, ref: string): Promise<string | undefined> {
-  const loose = (await read(path.join(commonDir, ref)))?.trim();
+  const loose = read(path.join(commonDir, ref))?.trim();
   if (loose) return loose;
-  const packed = await read(path.join(commonDir, "packed-refs"));
+  const packed = read(path.join(commonDir, "packed-refs"));
   const m =
     packed && new RegExp(`^([0-9a-f]{40}) ${ref.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m").exec(packed);
   return m ? m[1] : undefined;
@@ -82,18 +92,21 @@ async function resolveRef(commonDir: string, ref: string): Promise<string | unde
 /** Tags pointing at `sha` (lightweight ones, and annotated ones via packed-refs' peeled lines). */
 async function tagsAt(commonDir: string, sha: string): Promise<string[]> {
   const tags: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await fs
-      .readdir(path.join(commonDir, "refs/tags", rel), { withFileTypes: true })
-      .catch(() => []);
+  const walk = (rel: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(path.join(commonDir, "refs/tags", rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) {
       const name = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(name);
-      else if ((await read(path.join(commonDir, "refs/tags", name)))?.trim() === sha) tags.push(name);
+      if (e.isDirectory()) walk(name);
+      else if (read(path.join(commonDir, "refs/tags", name))?.trim() === sha) tags.push(name);
     }
   };
-  await walk("");
-  const packed = (await read(path.join(commonDir, "packed-refs"))) ?? "";
+  walk("");
+  const packed = read(path.join(commonDir, "packed-refs")) ?? "";
   const lines = packed.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const m = /^([0-9a-f]{40}) refs\/tags\/(.+)$/.exec(lines[i]!);
@@ -121,7 +134,7 @@ export async function readGitInfo(dir: string, opts: ReadGitOptions = {}): Promi
   if (!repo) return emptyGitInfo(dir);
   const info = emptyGitInfo(repo.root);
   info.isRepo = true;
-  const head = ((await read(path.join(repo.gitDir, "HEAD"))) ?? "").trim();
+  const head = (read(path.join(repo.gitDir, "HEAD")) ?? "").trim();
   const symbolic = /^ref:\s*(.+)$/.exec(head)?.[1];
   if (symbolic?.startsWith("refs/heads/")) info.branch = symbolic.slice("refs/heads/".length);
   const sha = symbolic
@@ -129,10 +142,8 @@ export async function readGitInfo(dir: string, opts: ReadGitOptions = {}): Promi
     : /^[0-9a-f]{40}$/.test(head)
       ? head
       : undefined;
-  const [config, originHead] = await Promise.all([
-    read(path.join(repo.commonDir, "config")),
-    read(path.join(repo.commonDir, "refs/remotes/origin/HEAD")),
-  ]);
+  const config = read(path.join(repo.commonDir, "config"));
+  const originHead = read(path.join(repo.commonDir, "refs/remotes/origin/HEAD"));
   info.remoteUrl = remoteOrigin(config ?? "");
   const originDefault = /^ref:\s*refs\/remotes\/origin\/(.+)$/.exec(originHead?.trim() ?? "")?.[1];
   info.defaultBranch = originDefault ?? (info.branch || "main");

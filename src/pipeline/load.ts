@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { CompileContext, CompileResult, Frontend, LibrarySource } from "./context.js";
 import type { Diagnostic } from "./diagnostics.js";
@@ -80,12 +80,7 @@ export async function loadPipeline(o: LoadOptions): Promise<LoadResult> {
   if (o.file) {
     rel = path.relative(projectDir, path.resolve(projectDir, o.file)) || o.file;
   } else {
-    for (const f of DEFAULT_FILES) {
-      if (await fs.stat(path.join(projectDir, f)).catch(() => undefined)) {
-        rel = f;
-        break;
-      }
-    }
+    rel = DEFAULT_FILES.find((f) => existsSync(path.join(projectDir, f)));
   }
   if (rel === undefined) {
     return {
@@ -101,7 +96,8 @@ export async function loadPipeline(o: LoadOptions): Promise<LoadResult> {
   }
   let source: string;
   try {
-    source = await fs.readFile(path.join(projectDir, rel), "utf8");
+    // Synchronously: one small file, read before anything else can happen anyway.
+    source = readFileSync(path.join(projectDir, rel), "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return {
