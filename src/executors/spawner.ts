@@ -65,7 +65,10 @@ while IFS=$'\t' read -r __gz_id __gz_dir __gz_mode __gz_script; do
     exec 3>&- 4>&-
     printf 'S %s %s\n' "$__gz_id" "$p"
     wait "$p"
-    printf 'E %s %s\n' "$__gz_id" "$?"
+    __gz_rc=$?
+    # Background children of the command must not outlive it (nor hold its output open).
+    kill -KILL -- "-$p" 2>/dev/null
+    printf 'E %s %s\n' "$__gz_id" "$__gz_rc"
   ) &
 done
 `;
@@ -245,8 +248,7 @@ export class Spawner {
 
   /** The command ended: kill what it left behind, let its output drain, then report. */
   private async finish(id: string, p: Pending): Promise<void> {
-    // Background children of the command must not outlive it (nor hold output open).
-    if (p.pid !== undefined) killGroup(p.pid, "SIGKILL");
+    // The zygote already killed what the command left running in its process group.
     // Both connections were made before the command started, but may not be accepted yet.
     if (p.closed < 2) {
       await new Promise<void>((resolve) => {
