@@ -99,8 +99,10 @@ for (const kind of databases()) {
       expect(requests.get("/api/v1/runner/jobs/:id/finish") ?? 0).toBe(0);
       const leases = requests.get("/api/v1/runner/lease") ?? 0;
       const finishes = requests.get("/api/v1/runner/finish") ?? 0;
-      // One request per job would be 2 × JOBS; results share requests with leases and each other.
-      expect(leases + finishes).toBeLessThan(JOBS);
+      // Protocol 1 took a lease and a finish per job (2 × JOBS). Results now share requests with
+      // leases and with each other; how many share depends on timing (about 0.5 × JOBS on a
+      // quiet machine, 1.2 × JOBS seen under CI load), so the bound is 1.5 × JOBS.
+      expect(leases + finishes).toBeLessThan(1.5 * JOBS);
       agent.stop();
       await loop;
     });
