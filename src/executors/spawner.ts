@@ -6,6 +6,7 @@ import {
   existsSync,
   promises as fs,
   mkdtempSync,
+  readdirSync,
   rmdirSync,
   rmSync,
   unlinkSync,
@@ -146,7 +147,9 @@ export class Spawner {
   private async launch(): Promise<ChildProcess> {
     // Without a thread-pool round trip: bash should start before a synchronous stretch of
     // work (compiling the pipeline) holds the event loop.
-    const dir = mkdtempSync(path.join(scriptRoot(), "gantry-spawn-"));
+    const root = scriptRoot();
+    sweepStale(root);
+    const dir = mkdtempSync(path.join(root, `gantry-spawn-${process.pid}-`));
     this.dir = dir;
     // Only script files live there, each deleted when its command ends: the folder goes at exit.
     this.removeDirAtExit = () => {
@@ -359,6 +362,37 @@ function scriptRoot(): string {
     }
   }
   return os.tmpdir();
+}
+
+/**
+ * Removes script folders of Gantry processes that are gone without cleaning up (killed with
+ * SIGKILL): their names carry the pid. They may still hold a script with a job's variables.
+ */
+function sweepStale(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^gantry-spawn-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    try {
+      rmSync(path.join(root, name), { recursive: true, force: true });
+    } catch {
+      // Someone else's, or already gone.
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // exists, another user's
+  }
 }
 
 function unlinkQuietly(file: string): void {

@@ -1,4 +1,8 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Spawner } from "../../src/executors/spawner.js";
 
@@ -77,6 +81,32 @@ describe("spawner (bash zygote, output over loopback sockets)", () => {
       expect(Buffer.concat(out).toString()).toBe("real\n");
     } finally {
       await own.stop();
+    }
+  });
+
+  it("removes script folders left by killed Gantry processes, and only those", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "gantry-shm-"));
+    const dead = spawnSync("true").pid; // exited: its pid is free
+    mkdirSync(path.join(root, `gantry-spawn-${dead}-abc`));
+    writeFileSync(path.join(root, `gantry-spawn-${dead}-abc`, "7.sh"), "export TOKEN=secret\n");
+    mkdirSync(path.join(root, `gantry-spawn-${process.ppid}-def`)); // a live process's
+    mkdirSync(path.join(root, "unrelated"));
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = root;
+    const own = new Spawner();
+    try {
+      const sp = await own.run({ cwd: "/tmp", env: {}, script: "true", onOutput: () => undefined });
+      expect(await sp.exit).toBe(0);
+      const left = readdirSync(root).sort();
+      expect(left).not.toContain(`gantry-spawn-${dead}-abc`);
+      expect(left).toContain(`gantry-spawn-${process.ppid}-def`);
+      expect(left).toContain("unrelated");
+      expect(left.some((n) => n.startsWith(`gantry-spawn-${process.pid}-`))).toBe(true); // its own
+    } finally {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+      await own.stop();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
