@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Agent } from "../../src/runner/agent.js";
-import { databases, GITLAB_CI, makeRepo, testServer, waitFor, type TestServer } from "./helpers.js";
+import {
+  databases,
+  GITLAB_CI,
+  makeRepo,
+  startRunner,
+  testServer,
+  waitFor,
+  type TestServer,
+} from "./helpers.js";
 
 for (const kind of databases()) {
   describe(`API end to end on ${kind}`, () => {
@@ -31,16 +38,7 @@ for (const kind of databases()) {
         ["deploy", "created"],
       ]);
 
-      await s.app.listen({ port: 0, host: "127.0.0.1" });
-      const addr = s.app.server.address() as { port: number };
-      const rt = await s.call("POST", "/api/v1/runners", { body: { name: "r1" } });
-      const agent = new Agent({
-        server: `http://127.0.0.1:${addr.port}`,
-        token: rt.json.token,
-        workDir: `${s.dataDir}/r1`,
-        concurrency: 2,
-      });
-      const loop = agent.run();
+      const { agent, loop } = await startRunner(s, { name: "r1", concurrency: 2 });
       const done = await waitFor(async () => {
         const p = await s.call("GET", `/api/v1/pipelines/${id}`);
         // Both settled: a GET reads the pipeline and its jobs in two queries, so on PostgreSQL

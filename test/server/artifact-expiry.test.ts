@@ -3,10 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Agent } from "../../src/runner/agent.js";
+import type { Agent } from "../../src/runner/agent.js";
 import { BadExpiry, artifactExpiry, sweepExpiredArtifacts } from "../../src/server/artifact-expiry.js";
 import { startServer } from "../../src/server/server.js";
-import { databases, makeRepo, testServer, waitFor, type TestServer } from "./helpers.js";
+import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "./helpers.js";
 import { freshPgDatabase } from "../store/helpers.js";
 
 const GITLAB_CI = `short:
@@ -62,16 +62,7 @@ for (const kind of databases()) {
 
     beforeAll(async () => {
       s = await testServer(kind);
-      await s.app.listen({ port: 0, host: "127.0.0.1" });
-      const port = (s.app.server.address() as { port: number }).port;
-      const rt = await s.call("POST", "/api/v1/runners", { body: { name: "r" } });
-      agent = new Agent({
-        server: `http://127.0.0.1:${port}`,
-        token: rt.json.token,
-        workDir: `${s.dataDir}/runner`,
-        concurrency: 3,
-      });
-      loop = agent.run();
+      ({ agent, loop } = await startRunner(s, { concurrency: 3 }));
       const repo = makeRepo({ ".gitlab-ci.yml": GITLAB_CI });
       expect((await s.call("POST", "/api/v1/projects", { body: { name: "exp", repo } })).status).toBe(201);
       const id = (await s.call("POST", "/api/v1/projects/exp/pipelines", { body: {} })).json.id as number;

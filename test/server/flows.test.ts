@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Agent } from "../../src/runner/agent.js";
-import { databases, makeRepo, testServer, waitFor, type TestServer } from "./helpers.js";
+import type { Agent } from "../../src/runner/agent.js";
+import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "./helpers.js";
 
 const GANTRY_YML = `pipeline:
   agent: any
@@ -36,16 +36,7 @@ for (const kind of databases()) {
     let loop: Promise<void>;
     beforeEach(async () => {
       s = await testServer(kind, { leaseMs: 1_500 });
-      await s.app.listen({ port: 0, host: "127.0.0.1" });
-      const port = (s.app.server.address() as { port: number }).port;
-      const rt = await s.call("POST", "/api/v1/runners", { body: { name: "r" } });
-      agent = new Agent({
-        server: `http://127.0.0.1:${port}`,
-        token: rt.json.token,
-        workDir: `${s.dataDir}/runner`,
-        concurrency: 2,
-      });
-      loop = agent.run();
+      ({ agent, loop } = await startRunner(s, { concurrency: 2 }));
     });
     afterEach(async () => {
       agent.stop(true);

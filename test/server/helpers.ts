@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { Agent } from "../../src/runner/agent.js";
 import { buildApp, type GantryApp } from "../../src/server/app.js";
 import { bootstrapAdmin } from "../../src/server/server.js";
 import type { ServerConfig } from "../../src/server/services.js";
@@ -140,3 +141,24 @@ deploy:
   script: [echo deploying]
   when: manual
 `;
+
+/**
+ * Makes the server listen on a free loopback port, registers a runner and starts an agent
+ * against it. Stop it with `agent.stop()`, then `await loop`.
+ */
+export async function startRunner(
+  s: TestServer,
+  o: { name?: string; concurrency?: number } = {},
+): Promise<{ agent: Agent; loop: Promise<void>; port: number }> {
+  const name = o.name ?? "r";
+  await s.app.listen({ port: 0, host: "127.0.0.1" });
+  const port = (s.app.server.address() as { port: number }).port;
+  const rt = await s.call("POST", "/api/v1/runners", { body: { name } });
+  const agent = new Agent({
+    server: `http://127.0.0.1:${port}`,
+    token: rt.json.token as string,
+    workDir: `${s.dataDir}/runner-${name}`,
+    ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+  });
+  return { agent, loop: agent.run(), port };
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Agent } from "../../src/runner/agent.js";
-import { databases, makeRepo, testServer, waitFor, type TestServer } from "./helpers.js";
+import type { Agent } from "../../src/runner/agent.js";
+import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "./helpers.js";
 
 const SEP = 256 * 1024; // the log stream's largest event, and about the runner's batch size
 
@@ -36,15 +36,7 @@ for (const kind of databases()) {
 
     beforeAll(async () => {
       s = await testServer(kind, { bodyLimit: 4 * 1024 * 1024 });
-      await s.app.listen({ port: 0, host: "127.0.0.1" });
-      port = (s.app.server.address() as { port: number }).port;
-      const rt = await s.call("POST", "/api/v1/runners", { body: { name: "r" } });
-      agent = new Agent({
-        server: `http://127.0.0.1:${port}`,
-        token: rt.json.token,
-        workDir: `${s.dataDir}/runner`,
-      });
-      loop = agent.run();
+      ({ agent, loop, port } = await startRunner(s));
       const repo = makeRepo({
         "gen.js": GEN,
         "expected.txt": expected,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Agent } from "../../src/runner/agent.js";
+import type { Agent } from "../../src/runner/agent.js";
 import { loadPipeline } from "../../src/pipeline/load.js";
 import { selectJobs } from "../../src/engine/select.js";
 import { run } from "../engine/helpers.js";
-import { databases, makeRepo, testServer, waitFor, type TestServer } from "./helpers.js";
+import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "./helpers.js";
 
 /**
  * `deploy` comes from `rules: when: manual`, so it may not fail and blocks (GitLab);
@@ -42,15 +42,7 @@ for (const kind of databases()) {
 
     beforeAll(async () => {
       s = await testServer(kind);
-      await s.app.listen({ port: 0, host: "127.0.0.1" });
-      const port = (s.app.server.address() as { port: number }).port;
-      const rt = await s.call("POST", "/api/v1/runners", { body: { name: "r" } });
-      agent = new Agent({
-        server: `http://127.0.0.1:${port}`,
-        token: rt.json.token,
-        workDir: `${s.dataDir}/runner`,
-      });
-      loop = agent.run();
+      ({ agent, loop } = await startRunner(s));
       repo = makeRepo({ ".gitlab-ci.yml": GITLAB_CI });
       expect((await s.call("POST", "/api/v1/projects", { body: { name: "gate", repo } })).status).toBe(201);
     });

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createProject } from "../../src/store/projects.js";
-import { createPipeline, getJob, getPipeline, startPipeline } from "../../src/store/pipelines.js";
+import { getJob, getPipeline } from "../../src/store/pipelines.js";
 import { readLog } from "../../src/store/logs.js";
 import { PROTOCOL_VERSION, type LeasedJob } from "../../src/runner/protocol.js";
-import { job, plan } from "../store/helpers.js";
+import { job, plan, startPlan } from "../store/helpers.js";
 import { MASK } from "../../src/engine/mask.js";
 import type { Plan } from "../../src/pipeline/plan.js";
 import { databases, testServer, type TestServer } from "./helpers.js";
@@ -38,26 +37,7 @@ for (const kind of databases()) {
       return token;
     }
 
-    async function pipeline(p: Plan): Promise<number> {
-      const db = s.services.db;
-      const projectId = await createProject(db, {
-        name: `p${Math.random().toString(36).slice(2)}`,
-        repo: "/tmp/none",
-        defaultBranch: "main",
-        pipelineFile: null,
-        webhookSecret: null,
-      });
-      const id = await createPipeline(db, {
-        projectId,
-        ref: "main",
-        trigger: "api",
-        variables: {},
-        params: {},
-        createdBy: "t",
-      });
-      await startPipeline(db, id, p, "b".repeat(40));
-      return id;
-    }
+    const pipeline = (p: Plan) => startPlan(s.services.db, p, "b".repeat(40));
 
     const lease = async (token: string, body: Record<string, unknown>) => {
       const r = await s.call("POST", "/api/v1/runner/lease", { token, headers: V, body });

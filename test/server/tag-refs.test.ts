@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Agent } from "../../src/runner/agent.js";
-import { databases, makeRepo, testServer, waitFor, type TestServer } from "./helpers.js";
+import type { Agent } from "../../src/runner/agent.js";
+import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "./helpers.js";
 
 const SECRET = "tag-hook-secret";
 const SHOW = `echo "tag=[$CI_COMMIT_TAG] branch=[$CI_COMMIT_BRANCH] refname=[$CI_COMMIT_REF_NAME] TAG_NAME=[$TAG_NAME] BRANCH_NAME=[$BRANCH_NAME] GIT_BRANCH=[$GIT_BRANCH] GIT_COMMIT=[$GIT_COMMIT]"`;
@@ -56,16 +56,7 @@ for (const kind of databases()) {
 
     beforeAll(async () => {
       s = await testServer(kind);
-      await s.app.listen({ port: 0, host: "127.0.0.1" });
-      const port = (s.app.server.address() as { port: number }).port;
-      const rt = await s.call("POST", "/api/v1/runners", { body: { name: "r" } });
-      agent = new Agent({
-        server: `http://127.0.0.1:${port}`,
-        token: rt.json.token,
-        workDir: `${s.dataDir}/runner`,
-        concurrency: 2,
-      });
-      loop = agent.run();
+      ({ agent, loop } = await startRunner(s, { concurrency: 2 }));
       // v1.0 tags the first commit; main moves on, so a tag pipeline must run the tagged commit.
       repo = makeRepo({ ".gitlab-ci.yml": GITLAB_CI, Jenkinsfile: JENKINSFILE });
       git(repo, "tag", "-a", "v1.0", "-m", "release 1.0");
@@ -186,15 +177,7 @@ for (const kind of databases()) {
 describe("protected secrets and tags", () => {
   it("a tag named like the default branch does not see protected secrets; the branch does", async () => {
     const s = await testServer("sqlite");
-    await s.app.listen({ port: 0, host: "127.0.0.1" });
-    const port = (s.app.server.address() as { port: number }).port;
-    const rt = await s.call("POST", "/api/v1/runners", { body: { name: "r" } });
-    const agent = new Agent({
-      server: `http://127.0.0.1:${port}`,
-      token: rt.json.token,
-      workDir: `${s.dataDir}/runner`,
-    });
-    const loop = agent.run();
+    const { agent, loop } = await startRunner(s);
     try {
       const repo = makeRepo({
         "gantry.yml": `pipeline:

@@ -1,31 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/store/schema.js";
-import { createProject } from "../../src/store/projects.js";
-import { createPipeline, getPipeline, pipelineJobs, startPipeline } from "../../src/store/pipelines.js";
+import { getPipeline, pipelineJobs } from "../../src/store/pipelines.js";
 import { advancePipeline, cancelPipeline, decideInput, playJob } from "../../src/store/queue.js";
 import { writeTx } from "../../src/store/tx.js";
 import type { Job, Plan } from "../../src/pipeline/plan.js";
-import { databases, freshDb, job, needs, plan } from "./helpers.js";
+import { databases, freshDb, job, needs, plan, startPlan } from "./helpers.js";
 
-async function start(db: Db, p: Plan): Promise<number> {
-  const projectId = await createProject(db, {
-    name: `p${Math.random()}`,
-    repo: "/tmp/x",
-    defaultBranch: "main",
-    pipelineFile: null,
-    webhookSecret: null,
-  });
-  const id = await createPipeline(db, {
-    projectId,
-    ref: "main",
-    trigger: "api",
-    variables: {},
-    params: {},
-    createdBy: "t",
-  });
-  await startPipeline(db, id, p, "a".repeat(40));
-  return id;
-}
+const start = startPlan;
 
 const jobs = async (db: Db, id: number) =>
   Object.fromEntries((await pipelineJobs(db, id)).map((j) => [j.key, j.status]));

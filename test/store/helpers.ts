@@ -3,6 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { openDb } from "../../src/store/db.js";
+import { createPipeline, startPipeline } from "../../src/store/pipelines.js";
+import { createProject } from "../../src/store/projects.js";
 import type { Db } from "../../src/store/schema.js";
 import type { Job, Plan } from "../../src/pipeline/plan.js";
 
@@ -114,4 +116,25 @@ export function plan(jobs: Job[]): Plan {
     executor: { kind: "shell", labels: [] },
     variables: {},
   };
+}
+
+/** A new project with one pipeline of `p`, started (jobs created) at commit `sha`; its id. */
+export async function startPlan(db: Db, p: Plan, sha = "a".repeat(40)): Promise<number> {
+  const projectId = await createProject(db, {
+    name: `p${Math.random().toString(36).slice(2)}`,
+    repo: "/tmp/x",
+    defaultBranch: "main",
+    pipelineFile: null,
+    webhookSecret: null,
+  });
+  const id = await createPipeline(db, {
+    projectId,
+    ref: "main",
+    trigger: "api",
+    variables: {},
+    params: {},
+    createdBy: "t",
+  });
+  await startPipeline(db, id, p, sha);
+  return id;
 }

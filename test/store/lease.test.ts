@@ -1,41 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/store/schema.js";
-import { createProject } from "../../src/store/projects.js";
-import {
-  createPipeline,
-  getJob,
-  getPipeline,
-  pipelineJobs,
-  startPipeline,
-} from "../../src/store/pipelines.js";
+import { getJob, getPipeline, pipelineJobs } from "../../src/store/pipelines.js";
 import { reapExpiredLeases, retryJob } from "../../src/store/queue.js";
 import { finishJobs, leaseJobs, type Lease } from "../../src/store/lease.js";
 import { readLog } from "../../src/store/logs.js";
-import type { Plan } from "../../src/pipeline/plan.js";
-import { databases, freshDb, job, needs, plan } from "./helpers.js";
+import { databases, freshDb, job, needs, plan, startPlan } from "./helpers.js";
 
 const OK = { status: "success", exitCode: 0, allowedFailure: false, retryable: false } as const;
 const shell = (id: number, labels: string[] = []) => ({ runnerId: id, labels, executors: ["shell"] });
 
-async function start(db: Db, p: Plan): Promise<number> {
-  const projectId = await createProject(db, {
-    name: `p${Math.random()}`,
-    repo: "/tmp/x",
-    defaultBranch: "main",
-    pipelineFile: null,
-    webhookSecret: null,
-  });
-  const id = await createPipeline(db, {
-    projectId,
-    ref: "main",
-    trigger: "api",
-    variables: {},
-    params: {},
-    createdBy: "t",
-  });
-  await startPipeline(db, id, p, "a".repeat(40));
-  return id;
-}
+const start = startPlan;
 
 const docker = (id: string) => job(id, { executor: { kind: "docker", labels: [], services: [] } });
 
