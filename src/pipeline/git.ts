@@ -57,9 +57,7 @@ function read(p: string): string | undefined {
 }
 
 /** The work tree root and git directory containing `dir`, found by walking up. */
-async function findRepo(
-  dir: string,
-): Promise<{ root: string; gitDir: string; commonDir: string } | undefined> {
+function findRepo(dir: string): { root: string; gitDir: string; commonDir: string } | undefined {
   let cur = path.resolve(dir);
   for (;;) {
     const dotGit = path.join(cur, ".git");
@@ -80,7 +78,7 @@ async function findRepo(
 }
 
 /** Resolves a ref to a sha from loose refs or `packed-refs`. */
-async function resolveRef(commonDir: string, ref: string): Promise<string | undefined> {
+function resolveRef(commonDir: string, ref: string): string | undefined {
   const loose = read(path.join(commonDir, ref))?.trim();
   if (loose) return loose;
   const packed = read(path.join(commonDir, "packed-refs"));
@@ -90,7 +88,7 @@ async function resolveRef(commonDir: string, ref: string): Promise<string | unde
 }
 
 /** Tags pointing at `sha` (lightweight ones, and annotated ones via packed-refs' peeled lines). */
-async function tagsAt(commonDir: string, sha: string): Promise<string[]> {
+function tagsAt(commonDir: string, sha: string): string[] {
   const tags: string[] = [];
   const walk = (rel: string): void => {
     let entries: Dirent[];
@@ -130,7 +128,7 @@ function remoteOrigin(config: string): string {
  * still compiles.
  */
 export async function readGitInfo(dir: string, opts: ReadGitOptions = {}): Promise<GitInfo> {
-  const repo = await findRepo(dir);
+  const repo = findRepo(dir);
   if (!repo) return emptyGitInfo(dir);
   const info = emptyGitInfo(repo.root);
   info.isRepo = true;
@@ -138,7 +136,7 @@ export async function readGitInfo(dir: string, opts: ReadGitOptions = {}): Promi
   const symbolic = /^ref:\s*(.+)$/.exec(head)?.[1];
   if (symbolic?.startsWith("refs/heads/")) info.branch = symbolic.slice("refs/heads/".length);
   const sha = symbolic
-    ? await resolveRef(repo.commonDir, symbolic)
+    ? resolveRef(repo.commonDir, symbolic)
     : /^[0-9a-f]{40}$/.test(head)
       ? head
       : undefined;
@@ -149,9 +147,9 @@ export async function readGitInfo(dir: string, opts: ReadGitOptions = {}): Promi
   info.defaultBranch = originDefault ?? (info.branch || "main");
   if (!sha) return info; // no commits yet
 
-  const [log, tags, changed] = await Promise.all([
+  const tags = tagsAt(repo.commonDir, sha);
+  const [log, changed] = await Promise.all([
     git(repo.root, ["log", "-1", "--format=%H%x00%s%x00%cI%x00%an%x00%ae%x00%B", sha]),
-    tagsAt(repo.commonDir, sha),
     opts.changedFiles === false
       ? Promise.resolve(undefined)
       : git(repo.root, ["diff-tree", "--no-commit-id", "--name-only", "-r", "--root", sha]),

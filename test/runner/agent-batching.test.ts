@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Agent } from "../../src/runner/agent.js";
+import type { Agent } from "../../src/runner/agent.js";
 import type { JobOutcome, JobRunContext } from "../../src/engine/types.js";
-import { databases, makeRepo, testServer, waitFor, type TestServer } from "../server/helpers.js";
+import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "../server/helpers.js";
 
 const JOBS = 24;
 const CONCURRENCY = 4;
@@ -13,6 +13,18 @@ function jobs(n: number): string {
     (_, i) => `        - stage: n${i}\n          steps:\n            - echo: "n${i}"\n`,
   );
   return `pipeline:\n  agent: any\n  stages:\n    - stage: Work\n      parallel:\n${stages.join("")}`;
+}
+
+/** A project of `n` independent jobs and its pipeline, waited for until its jobs exist; its id. */
+async function compiledPipeline(s: TestServer, name: string, n: number): Promise<number> {
+  const repo = makeRepo({ "gantry.yml": jobs(n) });
+  expect((await s.call("POST", "/api/v1/projects", { body: { name, repo } })).status).toBe(201);
+  const id = (await s.call("POST", `/api/v1/projects/${name}/pipelines`, { body: {} })).json.id as number;
+  await waitFor(
+    async () => (await s.call("GET", `/api/v1/pipelines/${id}`)).json.status === "running",
+    "compiled",
+  );
+  return id;
 }
 
 for (const kind of databases()) {
@@ -45,23 +57,11 @@ for (const kind of databases()) {
           .executeTakeFirstOrThrow();
         held = Math.max(held, Number(r.n));
       });
-      const repo = makeRepo({ "gantry.yml": jobs(JOBS) });
-      expect((await s.call("POST", "/api/v1/projects", { body: { name: "many", repo } })).status).toBe(201);
-      const id = (await s.call("POST", "/api/v1/projects/many/pipelines", { body: {} })).json.id as number;
-      await waitFor(
-        async () => (await s.call("GET", `/api/v1/pipelines/${id}`)).json.status === "running",
-        "compiled",
-      );
-
-      await s.app.listen({ port: 0, host: "127.0.0.1" });
-      const { port } = s.app.server.address() as { port: number };
-      const token = (await s.call("POST", "/api/v1/runners", { body: { name: "r" } })).json.token as string;
+      const id = await compiledPipeline(s, "many", JOBS);
       let now = 0;
       let peak = 0;
-      agent = new Agent({
-        server: `http://127.0.0.1:${port}`,
-        token,
-        workDir: `${s.dataDir}/r`,
+      let loop: Promise<void>;
+      ({ agent, loop } = await startRunner(s, {
         concurrency: CONCURRENCY,
         runJob: async (ctx: JobRunContext): Promise<JobOutcome> => {
           now++;
@@ -81,8 +81,7 @@ for (const kind of databases()) {
           now--;
           return { status: "success", exitCode: 0, durationMs: 1, allowedFailure: false, retryable: false };
         },
-      });
-      const loop = agent.run();
+      }));
       const done = await waitFor(async () => {
         const p = await s.call("GET", `/api/v1/pipelines/${id}`);
         return p.json.status !== "running" ? p.json : undefined;
@@ -114,21 +113,10 @@ for (const kind of databases()) {
       s.app.addHook("onRequest", async (req) => {
         if (req.routeOptions.url === "/api/v1/runner/finish") finishes.push(Date.now());
       });
-      const repo = makeRepo({ "gantry.yml": jobs(1) });
-      expect((await s.call("POST", "/api/v1/projects", { body: { name: "one", repo } })).status).toBe(201);
-      const id = (await s.call("POST", "/api/v1/projects/one/pipelines", { body: {} })).json.id as number;
-      await waitFor(
-        async () => (await s.call("GET", `/api/v1/pipelines/${id}`)).json.status === "running",
-        "compiled",
-      );
-      await s.app.listen({ port: 0, host: "127.0.0.1" });
-      const { port } = s.app.server.address() as { port: number };
-      const token = (await s.call("POST", "/api/v1/runners", { body: { name: "r" } })).json.token as string;
+      const id = await compiledPipeline(s, "one", 1);
       let ended = 0;
-      agent = new Agent({
-        server: `http://127.0.0.1:${port}`,
-        token,
-        workDir: `${s.dataDir}/r`,
+      let loop: Promise<void>;
+      ({ agent, loop } = await startRunner(s, {
         // A free slot: after leasing the only job, the runner long-polls for more.
         concurrency: 2,
         runJob: async (): Promise<JobOutcome> => {
@@ -136,8 +124,7 @@ for (const kind of databases()) {
           ended = Date.now();
           return { status: "success", exitCode: 0, durationMs: 300, allowedFailure: false, retryable: false };
         },
-      });
-      const loop = agent.run();
+      }));
       const done = await waitFor(async () => {
         const p = await s.call("GET", `/api/v1/pipelines/${id}`);
         return p.json.status !== "running" ? p.json : undefined;

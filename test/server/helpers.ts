@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { Agent } from "../../src/runner/agent.js";
+import { Agent, type AgentOptions } from "../../src/runner/agent.js";
 import { buildApp, type GantryApp } from "../../src/server/app.js";
 import { bootstrapAdmin } from "../../src/server/server.js";
 import type { ServerConfig } from "../../src/server/services.js";
@@ -148,7 +148,7 @@ deploy:
  */
 export async function startRunner(
   s: TestServer,
-  o: { name?: string; concurrency?: number } = {},
+  o: { name?: string; concurrency?: number; runJob?: AgentOptions["runJob"] } = {},
 ): Promise<{ agent: Agent; loop: Promise<void>; port: number }> {
   const name = o.name ?? "r";
   await s.app.listen({ port: 0, host: "127.0.0.1" });
@@ -159,6 +159,7 @@ export async function startRunner(
     token: rt.json.token as string,
     workDir: `${s.dataDir}/runner-${name}`,
     ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    ...(o.runJob ? { runJob: o.runJob } : {}),
   });
   return { agent, loop: agent.run(), port };
 }

@@ -191,12 +191,7 @@ function leafJob(b: JobBuilder, s: StageDef, preds: string[], inh: Inherited): J
   }
   const input = inh.input?.value ?? stepInput;
   if (inh.input) delete inh.input.value;
-  const condition =
-    inh.conditions.length === 0
-      ? undefined
-      : inh.conditions.length === 1
-        ? inh.conditions[0]
-        : { kind: "allOf" as const, conditions: inh.conditions };
+  const condition = inheritedCondition(inh);
   const job: Job = {
     id,
     name: s.name,
@@ -292,6 +287,15 @@ function addMatrix(b: JobBuilder, s: StageDef, m: MatrixDef, preds: string[], in
  * them: always/cleanup (`when: always`), success (`on_success`), failure/unsuccessful
  * (`on_failure`). The others are reported.
  */
+/** The `when` conditions of a stage and the groups around it, as one condition (undefined: none). */
+function inheritedCondition(inh: Inherited): Job["condition"] {
+  return inh.conditions.length === 0
+    ? undefined
+    : inh.conditions.length === 1
+      ? inh.conditions[0]
+      : { kind: "allOf", conditions: inh.conditions };
+}
+
 function groupPost(b: JobBuilder, s: StageDef, post: Post, exits: string[], inh: Inherited): string[] {
   const mapping: [PostCondition[], JobWhen][] = [
     [["always", "cleanup"], "always"],
@@ -299,12 +303,7 @@ function groupPost(b: JobBuilder, s: StageDef, post: Post, exits: string[], inh:
     [["failure", "unsuccessful"], "on_failure"],
   ];
   const out: string[] = [];
-  const condition =
-    inh.conditions.length === 0
-      ? undefined
-      : inh.conditions.length === 1
-        ? inh.conditions[0]
-        : { kind: "allOf" as const, conditions: inh.conditions };
+  const condition = inheritedCondition(inh);
   for (const [conds, when] of mapping) {
     const steps = conds.flatMap((c) => post[c] ?? []);
     if (steps.length === 0) continue;
