@@ -69,8 +69,22 @@ export async function freshPgDatabase(): Promise<{ url: string; drop: () => Prom
     drop: async () => {
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      try {
+        // FORCE ends the connections still open; one that belongs to a background process of
+        // the server (seen in CI: "must be a member of the role whose process is being
+        // terminated") goes away by itself a moment later, so try again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.query(`drop database if exists ${name} with (force)`);
+            return;
+          } catch (err) {
+            if (attempt >= 10) throw err;
+            await new Promise((r) => setTimeout(r, 300));
+          }
+        }
+      } finally {
+        await c.end();
+      }
     },
   };
 }
