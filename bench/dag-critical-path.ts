@@ -48,12 +48,9 @@ const pipelineMs: number[] = [];
 const wallMs: number[] = [];
 let rss = 0;
 for (let i = 0; i < runs; i++) {
-  const r = timed(
-    process.execPath,
-    [path.join(root, "bin/gantry"), "run", "--json", "--concurrency", String(N)],
-    dir,
-    { CI: "true" },
-  );
+  const r = timed(path.join(root, "bin/gantry"), ["run", "--json", "--concurrency", String(N)], dir, {
+    CI: "true",
+  });
   if (r.code !== 0) throw new Error(`gantry failed:\n${r.stdout.slice(-2000)}`);
   const fin = r.stdout
     .trim()

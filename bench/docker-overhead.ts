@@ -142,7 +142,7 @@ if (existsSync(path.join(root, "dist/cli/main.js"))) {
   writeFileSync(path.join(dir, "docker.yml"), pipeline(true));
   for (let i = 0; i < e2eRuns; i++) {
     for (const kind of ["shell", "docker"] as const) {
-      const r = wallMs(process.execPath, [gantryBin, "run", "--json", "--file", `${kind}.yml`], dir, {
+      const r = wallMs(gantryBin, ["run", "--json", "--file", `${kind}.yml`], dir, {
         CI: "true",
       });
       if (r.code !== 0) throw new Error(`gantry run ${kind}.yml failed:\n${r.stdout}${r.stderr}`);

@@ -68,5 +68,16 @@ writeFileSync(
   text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
 );
 
+// What bin/gantry starts: src/cli/launch.ts as CommonJS (Node sets up no ES module loader).
+await esbuild.build({
+  entryPoints: [path.join(dist, "cli/launch.js")],
+  outfile: path.join(dist, "gantry-start.cjs"),
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  logLevel: "warning",
+});
+
 // Fill the code cache with what a run compiles (see scripts/warm-code-cache.mjs).
 execFileSync(process.execPath, [path.join(root, "scripts/warm-code-cache.mjs")], { stdio: "inherit" });

@@ -95,3 +95,19 @@ export function startBundled(distDir: string, argv: string[]): boolean {
   void loaded.cli.start(argv);
   return true;
 }
+
+/**
+ * `bin/gantry` keeps Node from loading `NODE_EXTRA_CA_CERTS` for commands that open no TLS
+ * connection of their own (`run`, `validate`, …): when it is set, Node reads the system's root
+ * certificates and every extra one before any code runs, 15–30 ms of every start. The value
+ * is put back here, so that jobs and every program Gantry starts (git, docker, npm in a job)
+ * get it unchanged.
+ */
+export const DEFERRED_CA_CERTS = "GANTRY_DEFERRED_NODE_EXTRA_CA_CERTS";
+
+export function restoreDeferredEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const value = env[DEFERRED_CA_CERTS];
+  if (value === undefined) return;
+  env.NODE_EXTRA_CA_CERTS = value;
+  delete env[DEFERRED_CA_CERTS];
+}

@@ -26,7 +26,7 @@ export interface CliResult {
 /** Runs the built CLI (`npm run build` first) with CI=true unless env says otherwise. */
 export function gantry(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [gantryBin, ...args], {
+    const child = spawn(gantryBin, args, {
       cwd,
       env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "", ...env },
     });

@@ -114,7 +114,7 @@ describe("gantry run", () => {
     const dir = project({
       "gantry.yml": `pipeline:\n  stages:\n    - stage: Long\n      steps: ["sleep ${tag}"]\n`,
     });
-    const child = spawn(process.execPath, [gantryBin, "run"], {
+    const child = spawn(gantryBin, ["run"], {
       cwd: dir,
       env: { ...process.env, CI: "true" },
     });

@@ -40,7 +40,7 @@ export interface RunResult {
 export function gantry(args: string[], cwd: string, timeoutMs = 60_000): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [gantryBin, ...args], {
+    const child = spawn(gantryBin, args, {
       cwd,
       env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],

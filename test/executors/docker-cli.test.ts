@@ -38,7 +38,7 @@ interface Run {
 
 /** `gantry run --file F` with CI=true, as a user would run it. */
 function gantryRun(dir: string, file: string, extra: string[] = []): Run {
-  const child = spawn(process.execPath, [gantryBin, "run", "--file", file, ...extra], {
+  const child = spawn(gantryBin, ["run", "--file", file, ...extra], {
     cwd: dir,
     env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "" },
   });

@@ -12,7 +12,7 @@ function gantry(
   cwd: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [gantryBin, ...args], {
+    const child = spawn(gantryBin, args, {
       cwd,
       env: { ...process.env, NO_COLOR: "1" },
     });

@@ -61,17 +61,8 @@ export interface TestServer {
 export async function startServer(dataDir: string): Promise<TestServer> {
   const token = `gty_webtest_${Math.random().toString(36).slice(2)}`;
   const proc = spawn(
-    process.execPath,
-    [
-      path.join(repoRoot, "bin/gantry"),
-      "server",
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      dataDir,
-    ],
+    path.join(repoRoot, "bin/gantry"),
+    ["server", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir],
     {
       cwd: repoRoot,
       env: { ...process.env, GANTRY_BOOTSTRAP_TOKEN: token, GANTRY_LOG_LEVEL: "info" },
