@@ -1,4 +1,15 @@
-import { constants, copyFileSync, mkdirSync, promises as fs, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  fchmodSync,
+  mkdirSync,
+  openSync,
+  promises as fs,
+  readFileSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import picomatch from "picomatch";
 import type { glob as Glob } from "tinyglobby";
@@ -49,6 +60,56 @@ const SYNC_COPY_BYTES = 4 * 1024 * 1024;
 function skippable(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR";
+}
+
+/** The files of a small tree, read into memory once to make many workspaces from. */
+export interface TreeSnapshot {
+  /** Folders to create first (parents before children). */
+  dirs: string[];
+  files: { path: string; data: Buffer; mode: number }[];
+}
+
+/**
+ * Reads `files` (relative to `dir`) into memory when they are few and small (the limits of
+ * synchronous copies); undefined otherwise.
+ *
+ * Why: a run makes one workspace per job from the same files. Writing a file from memory
+ * takes four system calls; copying one takes ten (open both, stat, truncate, chmod, a clone
+ * attempt, the copy, close both), about three times as long on ext4.
+ */
+export function readSmallTree(dir: string, files: readonly string[]): TreeSnapshot | undefined {
+  if (files.length > SYNC_COPY_FILES) return undefined;
+  let bytes = 0;
+  const read: TreeSnapshot["files"] = [];
+  for (const f of files) {
+    const file = path.join(dir, f);
+    try {
+      const st = statSync(file);
+      if (!st.isFile()) continue; // a submodule's folder
+      bytes += st.size;
+      if (bytes > SYNC_COPY_BYTES) return undefined;
+      read.push({ path: f, data: readFileSync(file), mode: st.mode & 0o7777 });
+    } catch (err) {
+      if (!skippable(err)) throw err;
+    }
+  }
+  const dirs = [...new Set(read.map((f) => path.dirname(f.path)))].filter((d) => d !== ".").sort();
+  return { dirs, files: read };
+}
+
+/** Writes a snapshot's files into the folder `to` (which exists), modes included. */
+export function writeTree(to: string, tree: TreeSnapshot): number {
+  for (const d of tree.dirs) mkdirSync(path.join(to, d), { recursive: true });
+  for (const f of tree.files) {
+    const fd = openSync(path.join(to, f.path), "w", f.mode);
+    try {
+      for (let done = 0; done < f.data.length;) done += writeSync(fd, f.data, done);
+      fchmodSync(fd, f.mode); // exactly the source's mode, whatever the umask
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return tree.files.length;
 }
 
 /** Copies `files` (relative paths) from `from` to `to`, many at a time, cloning where the filesystem can. */

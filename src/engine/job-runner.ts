@@ -8,7 +8,7 @@ import type { ExecutorSession, OutputStream } from "../executors/executor.js";
 import { ExecutorError } from "../executors/executor.js";
 import { jobEnvironment } from "./env.js";
 import type { LogStream } from "./events.js";
-import { collectFiles, copyFiles, listProjectFiles, removeDir } from "./files.js";
+import { collectFiles, copyFiles, listProjectFiles, removeDir, writeTree } from "./files.js";
 import { summariseJunit } from "./junit.js";
 import { secretParts, writeSecretFile } from "./secrets.js";
 import { LineSplitter, Masker } from "./mask.js";
@@ -368,13 +368,14 @@ class JobAttempt {
     const { ctx, job } = this;
     if (ctx.inPlace) return;
     const create = async () => {
-      // Usually new (a run's workspaces start empty): only an earlier attempt's needs removing.
-      if (mkdirSync(this.workspace, { recursive: true }) === undefined) {
-        await removeDir(this.workspace);
-        mkdirSync(this.workspace, { recursive: true });
-      }
-      const files = ctx.projectFiles ?? (await listProjectFiles(ctx.projectDir));
-      await copyFiles(ctx.projectDir, this.workspace, files);
+      await makeEmptyDir(this.workspace);
+      if (ctx.projectTree) writeTree(this.workspace, ctx.projectTree);
+      else
+        await copyFiles(
+          ctx.projectDir,
+          this.workspace,
+          ctx.projectFiles ?? (await listProjectFiles(ctx.projectDir)),
+        );
     };
     if (job.workspace === undefined) return create();
     const key = `${ctx.runId}\0${job.workspace}`;
@@ -673,4 +674,21 @@ export function formatMs(ms: number): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Creates `dir` empty. Usually new (a run's workspaces start empty, their parent exists): one
+ * system call. Only an earlier attempt's workspace needs removing first.
+ */
+async function makeEmptyDir(dir: string): Promise<void> {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      await removeDir(dir);
+      mkdirSync(dir, { recursive: true });
+    } else if (code === "ENOENT") mkdirSync(dir, { recursive: true });
+    else throw err;
+  }
 }

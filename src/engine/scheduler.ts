@@ -3,7 +3,7 @@ import path from "node:path";
 import type { GitInfo } from "../pipeline/git.js";
 import type { Job, Plan } from "../pipeline/plan.js";
 import type { EventListener, JobStatus, RunStatus } from "./events.js";
-import { listProjectFiles } from "./files.js";
+import { listProjectFiles, readSmallTree, type TreeSnapshot } from "./files.js";
 import { PIPELINE_POST_JOB_ID, runJob } from "./job-runner.js";
 import type {
   ArtifactStore,
@@ -106,6 +106,8 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   });
 
   const projectFiles = o.inPlace ? [] : await (o.projectFiles ?? listProjectFiles(o.projectDir));
+  // A small project is read once: its files are then written into each job's workspace.
+  const projectTree = o.inPlace ? undefined : readSmallTree(o.projectDir, projectFiles);
   const controllers = new Map<string, AbortController>();
   const failFastAborted = new Set<string>();
   const ready: Job[] = [];
@@ -243,7 +245,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     controllers.set(j.id, ac);
     status(j, "running", attempt);
     void runJob({
-      ...jobContext(o, projectFiles),
+      ...jobContext(o, projectFiles, projectTree),
       job: j,
       attempt,
       currentResult: currentResult(),
@@ -295,7 +297,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   let result = currentResult();
   const postJob = pipelinePostJob(plan);
   if (postJob) {
-    const postOutcome = await runPipelinePost(o, postJob, result, projectFiles);
+    const postOutcome = await runPipelinePost(o, postJob, result, projectFiles, projectTree);
     if (postOutcome === "failed") result = "FAILURE";
   }
   // A job cancelled on its own (a rejected input) aborts the run, as in Jenkins; branches
@@ -350,9 +352,10 @@ async function runPipelinePost(
   job: Job,
   result: "SUCCESS" | "UNSTABLE" | "FAILURE",
   projectFiles: string[],
+  projectTree: TreeSnapshot | undefined,
 ): Promise<JobOutcome["status"]> {
   const out = await runJob({
-    ...jobContext(o, projectFiles),
+    ...jobContext(o, projectFiles, projectTree),
     job,
     attempt: 1,
     currentResult: result,
@@ -362,7 +365,7 @@ async function runPipelinePost(
 }
 
 /** What every job of a run is given, whichever job it is. */
-function jobContext(o: RunOptions, projectFiles: string[]) {
+function jobContext(o: RunOptions, projectFiles: string[], projectTree: TreeSnapshot | undefined) {
   return {
     runId: o.runId,
     plan: o.plan,
@@ -378,6 +381,7 @@ function jobContext(o: RunOptions, projectFiles: string[]) {
     ...(o.previousResult ? { previousResult: o.previousResult } : {}),
     ...(o.git ? { git: o.git } : {}),
     projectFiles,
+    ...(projectTree ? { projectTree } : {}),
     onEvent: o.onEvent,
   };
 }

@@ -2,6 +2,7 @@ import type { GitInfo } from "../pipeline/git.js";
 import type { ExecutorSpec, Job, Plan } from "../pipeline/plan.js";
 import type { Executor } from "../executors/executor.js";
 import type { EventListener, JobStatus } from "./events.js";
+import type { TreeSnapshot } from "./files.js";
 
 /** Picks the executor for a job's `ExecutorSpec`. */
 export type ExecutorRegistry = Partial<Record<ExecutorSpec["kind"], Executor>>;
@@ -75,6 +76,8 @@ export interface JobRunContext {
   currentResult?: "SUCCESS" | "UNSTABLE" | "FAILURE";
   /** Files of the project to copy into a fresh workspace, when the caller already listed them. */
   projectFiles?: string[];
+  /** The same files already read into memory (a small project): written instead of copied. */
+  projectTree?: TreeSnapshot;
   /** Asked when the job has an `input`; absent means inputs are refused. */
   approvals?: (req: InputRequest, signal: AbortSignal) => Promise<InputDecision>;
   onEvent: EventListener;

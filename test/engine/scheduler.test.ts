@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -107,6 +108,43 @@ describe("scheduling", () => {
     expect(r.status).toBe("success");
     expect(r.log("flaky")).toContain("second");
     expect(r.log("flaky")).not.toContain("saw leftover");
+  });
+
+  it.each([
+    ["a small project (written from memory)", 3],
+    ["a larger one (copied)", 40],
+  ])("starts each job's workspace as an exact copy of %s: contents, folders, modes", async (_, extra) => {
+    const projectDir = mkdtempSync(path.join(os.tmpdir(), "gantry-ws-"));
+    mkdirSync(path.join(projectDir, "bin/deep"), { recursive: true });
+    writeFileSync(path.join(projectDir, "bin/deep/tool.sh"), "#!/bin/sh\necho tool ran\n", { mode: 0o750 });
+    writeFileSync(path.join(projectDir, "readonly.txt"), "keep\n", { mode: 0o444 });
+    for (let i = 0; i < extra; i++) writeFileSync(path.join(projectDir, `f${i}.txt`), `file ${i}\n`);
+    const r = await run(
+      plan(
+        ["one", "two"].map((id) =>
+          job(id, {
+            steps: [
+              `./bin/deep/tool.sh; stat -c '%a %n' bin/deep/tool.sh readonly.txt; cat f2.txt; ls | wc -l; echo changed >> f0.txt`,
+            ],
+          }),
+        ),
+      ),
+      { projectDir },
+    );
+    expect(r.status).toBe("success");
+    for (const id of ["one", "two"]) {
+      expect(r.log(id)).toEqual(
+        expect.arrayContaining([
+          "tool ran",
+          "750 bin/deep/tool.sh",
+          "444 readonly.txt",
+          "file 2",
+          String(extra + 2),
+        ]),
+      );
+    }
+    // A job's changes stay in its workspace.
+    expect(readFileSync(path.join(projectDir, "f0.txt"), "utf8")).toBe("file 0\n");
   });
 
   it("does not finish the run early when unplayed manual jobs precede a job (each job counts once)", async () => {

@@ -228,7 +228,7 @@ async function loadFile(st: CompileState, rel: string, at: Position): Promise<YM
     );
     return undefined;
   }
-  const { value } = parseGitlabYaml(text, rel, st.loc, st.bag);
+  const { value } = parseGitlabYaml(text, rel, st.loc, st.bag, st.ctx.cacheDir);
   if (value === undefined || value === null) return undefined;
   if (!isMapValue(value)) {
     st.bag.error(

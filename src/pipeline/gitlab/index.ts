@@ -56,7 +56,7 @@ function dedupe<T extends { file: string; line: number; column: number; code: st
 
 async function compile(st: CompileState, schemaFound: Diagnostic[]): Promise<Plan | undefined> {
   const { ctx, bag } = st;
-  const parsed = parseGitlabYaml(ctx.source, st.file, st.loc, bag);
+  const parsed = parseGitlabYaml(ctx.source, st.file, st.loc, bag, ctx.cacheDir);
   if (parsed.value === undefined) return undefined;
   let top = parsed.value;
   if (parsed.header !== undefined) top = interpolateInputs(st, parsed.header, top);

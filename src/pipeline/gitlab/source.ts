@@ -10,6 +10,7 @@ import {
   type Node as YamlNode,
 } from "yaml";
 import type { DiagnosticBag, Position } from "../diagnostics.js";
+import { ParseCache } from "./parse-cache.js";
 
 /**
  * GitLab configuration values as plain data. Maps are prototype-less objects so that job
@@ -17,6 +18,14 @@ import type { DiagnosticBag, Position } from "../diagnostics.js";
  * `Reference` until the reference resolver replaces it.
  */
 export type Value = null | boolean | number | string | Value[] | YMap | Reference;
+
+/** One parsed file: its value (undefined if the YAML is broken) and a `spec:` header if any. */
+export interface Parsed {
+  value: Value | undefined;
+  header?: Value;
+  /** Line starts of the text (positions of everything in it). */
+  lc?: LineCounter;
+}
 export type YMap = { [key: string]: Value };
 
 /** An unresolved `!reference [job, key, ...]` tag. */
@@ -60,6 +69,14 @@ export class Locator {
   copyNode(from: object, to: object): void {
     const s = this.nodes.get(from);
     if (s && !this.nodes.has(to)) this.nodes.set(to, s);
+  }
+
+  /** What was recorded for `obj`: its own span and its entries' (for saving a parse). */
+  recorded(obj: object): {
+    node: Span | undefined;
+    entries: ReadonlyMap<string | number, { key?: Span; value: Span }> | undefined;
+  } {
+    return { node: this.nodes.get(obj), entries: this.entries.get(obj) };
   }
 
   registerFile(file: string, span: Span): void {
@@ -115,7 +132,19 @@ export function parseGitlabYaml(
   file: string,
   locator: Locator,
   bag: DiagnosticBag,
-): { value: Value | undefined; header?: Value } {
+  cacheDir?: string,
+): Parsed {
+  const cache = cacheDir === undefined ? undefined : new ParseCache(cacheDir, file, text, PARSER_SOURCE);
+  const cached = cache?.load(locator);
+  if (cached) return cached;
+  const before = bag.items.length;
+  const parsed = parseUncached(text, file, locator, bag);
+  // Only clean parses are kept: a file with warnings is parsed again, and they are reported again.
+  if (cache && parsed.value !== undefined && bag.items.length === before) cache.save(parsed, locator);
+  return parsed;
+}
+
+function parseUncached(text: string, file: string, locator: Locator, bag: DiagnosticBag): Parsed {
   const lc = new LineCounter();
   let docs: Document.Parsed[];
   try {
@@ -161,12 +190,12 @@ export function parseGitlabYaml(
   const values = docs.map((d) => conv.convert(d.contents as YamlNode | null, d, 0));
   // GitLab's `spec:` header: a first document with only `spec`, the pipeline in the second.
   if (values.length >= 2 && isMapValue(values[0]) && Object.keys(values[0]).every((k) => k === "spec")) {
-    return { value: values[1], header: values[0] };
+    return { value: values[1], header: values[0], lc };
   }
   if (values.length > 1) {
     bag.warning("GL003", "more than one YAML document: only the first is used", { file, line: 1, column: 1 });
   }
-  return { value: values[0] ?? null };
+  return { value: values[0] ?? null, lc };
 }
 
 function firstLine(s: string): string {
@@ -312,3 +341,6 @@ class Converter {
     }
   }
 }
+
+/** The code that turns text into values, for the parse cache's key (see ParseCache). */
+const PARSER_SOURCE = [parseUncached, Converter].map(String).join("\n");
