@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
@@ -147,18 +147,37 @@ function localSecrets(flags: Record<string, string>): { resolve: SecretResolver;
 }
 
 /** The next run's number. Synchronously: three tiny operations, each a thread-pool round trip otherwise. */
+/**
+ * The next run's id; creates its folder `.gantry/runs/<id>`. The folder is made exclusively, so
+ * two runs started at once get different ids even though they read the same counter.
+ */
 function nextRunId(stateDir: string): string {
-  mkdirSync(path.join(stateDir, "runs"), { recursive: true });
-  const counter = path.join(stateDir, "runs", "last-id");
-  let last = 0;
+  const runs = path.join(stateDir, "runs");
+  mkdirSync(runs, { recursive: true });
+  const counter = path.join(runs, "last-id");
+  let text = "";
   try {
-    last = Number(readFileSync(counter, "utf8")) || 0;
+    text = readFileSync(counter, "latin1");
   } catch {
     // The first run here.
   }
-  const id = String(last + 1);
-  writeFileSync(counter, id);
-  return id;
+  for (let id = (Number(text) || 0) + 1; ; id++) {
+    try {
+      mkdirSync(path.join(runs, String(id)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw err;
+    }
+    // Overwritten in place, never truncated (ext4 flushes a truncated-and-rewritten file when
+    // it is closed, ~0.5 ms): padded to the old length, the number reads the same.
+    const fd = openSync(counter, constants.O_WRONLY | constants.O_CREAT, 0o666);
+    try {
+      writeSync(fd, String(id).padStart(text.length), 0);
+    } finally {
+      closeSync(fd);
+    }
+    return String(id);
+  }
 }
 
 function approvals(

@@ -1,5 +1,5 @@
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { gantry, gantryBin, project } from "./helpers.js";
@@ -27,6 +27,18 @@ describe("gantry run", () => {
     expect(r.stdout).toMatch(/pipeline success/);
     expect(existsSync(path.join(dir, ".gantry/runs/1/build.log"))).toBe(true);
     expect(existsSync(path.join(dir, ".gantry/runs/1/events.jsonl"))).toBe(true);
+  });
+
+  it("gives runs started at once their own ids and logs; ids keep counting", async () => {
+    const dir = project({ ".gitlab-ci.yml": "job:\n  script: [echo run $GANTRY_RUN_ID]\n" });
+    const runs = await Promise.all([1, 2, 3].map(() => gantry(["run"], dir)));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    const ids = runs.map((r) => /job > run (\d+)/.exec(r.stdout)?.[1]).sort();
+    expect(ids).toEqual(["1", "2", "3"]);
+    for (const id of ids)
+      expect(readFileSync(path.join(dir, `.gantry/runs/${id}/job.log`), "utf8")).toContain(`run ${id}`);
+    const next = await gantry(["run"], dir);
+    expect(next.stdout).toContain("job > run 4");
   });
 
   it("removes the run's workspaces once it finished, also without the zygote", async () => {
