@@ -132,6 +132,8 @@ async function exec(
     cwd: scope.cwd,
     env: env(host, scope),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    // One log, in the order the lines were written (a `set -x` trace next to its output).
+    mergeStderr: true,
     onOutput: host.output,
   });
   host.flush();

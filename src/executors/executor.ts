@@ -35,6 +35,12 @@ export interface ExecRequest {
   env: Record<string, string>;
   /** Kill the command's whole process tree (or container exec) after this long. */
   timeoutMs?: number;
+  /**
+   * Send the script's stderr into its stdout: one stream, in the order the lines were written
+   * (what a job's log shows, as GitLab and Jenkins show it), reported as `stdout`. Default:
+   * kept apart (for output that is captured).
+   */
+  mergeStderr?: boolean;
   onOutput: (stream: OutputStream, chunk: Buffer) => void;
 }
 
@@ -94,10 +100,12 @@ export type SecretValue =
 export type SecretResolver = (id: string) => Promise<SecretValue | undefined>;
 
 /** The request's script as one sh script that switches to bash itself when asked and available. */
-export function portableScript(req: Pick<ExecRequest, "script" | "shell">): string {
-  if (req.shell !== "bash") return req.script;
+export function portableScript(req: Pick<ExecRequest, "script" | "shell" | "mergeStderr">): string {
+  // Before everything, so that it holds for the bash started below too.
+  const merge = req.mergeStderr ? "exec 2>&1\n" : "";
+  if (req.shell !== "bash") return `${merge}${req.script}`;
   const quoted = `'${req.script.replace(/'/g, `'\\''`)}'`;
-  return `if command -v bash >/dev/null 2>&1; then exec bash -c ${quoted} gantry-job; fi\n${req.script}`;
+  return `${merge}if command -v bash >/dev/null 2>&1; then exec bash -c ${quoted} gantry-job; fi\n${req.script}`;
 }
 
 /** An executor failure that is the user's to fix (missing image, bad spec): shown without a stack. */

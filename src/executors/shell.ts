@@ -73,6 +73,7 @@ class ShellSession implements ExecutorSession {
       env: { ...this.job.env, ...req.env },
       script: req.script,
       shell: req.shell ?? "sh",
+      ...(req.mergeStderr ? { mergeStderr: true } : {}),
       onOutput: req.onOutput,
     });
     const pid = await sp.pid;

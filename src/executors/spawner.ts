@@ -28,7 +28,8 @@ import { shellQuoteValue } from "./shell-quote.js";
  * How: requests go to the zygote's stdin as one line each (`id`, the working directory, the
  * shell, a file holding the environment's exports and the script). For each, a forked
  * subshell opens two TCP connections to a loopback listener of this process (bash's
- * `/dev/tcp`), announces them with a per-process random token and the request id, and runs
+ * `/dev/tcp`; one when stderr is merged into stdout), announces them with a per-process
+ * random token and the request id, and runs
  * the command as a job of its own process group (`set -m`, so a timeout can kill the whole
  * tree) with stdout and stderr on those sockets. The zygote prints `S <id> <pid>` when the
  * command started and `E <id> <exit code>` when it ended. Sockets rather than files: no
@@ -47,11 +48,22 @@ while IFS=$'\t' read -r __gz_id __gz_dir __gz_mode __gz_script; do
     continue
   fi
   (
-    if ! { exec 3<>"/dev/tcp/127.0.0.1/$__gz_port" 4<>"/dev/tcp/127.0.0.1/$__gz_port"; } 2>/dev/null; then
-      printf 'X %s\n' "$__gz_id"; exit
-    fi
-    printf '%s %s o\n' "$__gz_token" "$__gz_id" >&3
-    printf '%s %s e\n' "$__gz_token" "$__gz_id" >&4
+    case $__gz_mode in
+      *+)
+        # stderr into stdout: one connection, both descriptors on it, lines in written order.
+        if ! { exec 3<>"/dev/tcp/127.0.0.1/$__gz_port"; } 2>/dev/null; then
+          printf 'X %s\n' "$__gz_id"; exit
+        fi
+        exec 4>&3
+        printf '%s %s m\n' "$__gz_token" "$__gz_id" >&3
+        __gz_mode=${D}{__gz_mode%+} ;;
+      *)
+        if ! { exec 3<>"/dev/tcp/127.0.0.1/$__gz_port" 4<>"/dev/tcp/127.0.0.1/$__gz_port"; } 2>/dev/null; then
+          printf 'X %s\n' "$__gz_id"; exit
+        fi
+        printf '%s %s o\n' "$__gz_token" "$__gz_id" >&3
+        printf '%s %s e\n' "$__gz_token" "$__gz_id" >&4 ;;
+    esac
     unset __gz_token
     if ! cd -- "$__gz_dir" 2>&4; then exec 3>&- 4>&-; printf 'E %s 127\n' "$__gz_id"; exit; fi
     set -m
@@ -89,6 +101,8 @@ export interface SpawnRequest {
   script: string;
   /** `bash`: the script runs in bash (sourced by the zygote's own forked subshell); else `/bin/sh`. */
   shell?: "sh" | "bash";
+  /** stderr into stdout, in the order written, all of it reported as `stdout` (one connection). */
+  mergeStderr?: boolean;
   onOutput: (stream: "stdout" | "stderr", chunk: Buffer) => void;
 }
 
@@ -113,8 +127,10 @@ interface Pending {
   failed: (err: Error) => void;
   /** Output sockets accepted so far. */
   open: Set<net.Socket>;
-  /** Output sockets closed so far (a command has two). */
+  /** Output sockets closed so far. */
   closed: number;
+  /** Output sockets the command has: 1 with stderr merged into stdout, else 2. */
+  sockets: number;
   /** Exit code once `E` arrived. */
   code?: number;
   pid?: number;
@@ -205,15 +221,16 @@ export class Spawner {
       socket.off("data", onHead);
       const [token = "", id = "", kind = ""] = head.subarray(0, nl).toString("latin1").split(" ");
       const p = this.pending.get(id);
-      if (!p || !sameToken(token, this.token) || (kind !== "o" && kind !== "e")) {
+      const kinds = p?.sockets === 1 ? ["m"] : ["o", "e"];
+      if (!p || !sameToken(token, this.token) || !kinds.includes(kind)) {
         socket.destroy();
         return;
       }
-      const stream = kind === "o" ? "stdout" : "stderr";
+      const stream = kind === "e" ? "stderr" : "stdout";
       p.open.add(socket);
       socket.on("data", (c: Buffer) => p.req.onOutput(stream, c));
       socket.on("close", () => {
-        if (++p.closed === 2) p.drained?.();
+        if (++p.closed === p.sockets) p.drained?.();
       });
       socket.on("error", () => undefined);
       const rest = head.subarray(nl + 1);
@@ -252,8 +269,8 @@ export class Spawner {
   /** The command ended: kill what it left behind, let its output drain, then report. */
   private async finish(id: string, p: Pending): Promise<void> {
     // The zygote already killed what the command left running in its process group.
-    // Both connections were made before the command started, but may not be accepted yet.
-    if (p.closed < 2) {
+    // Its connections were made before the command started, but may not be accepted yet.
+    if (p.closed < p.sockets) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, DRAIN_GRACE_MS);
         p.drained = () => {
@@ -325,9 +342,11 @@ export class Spawner {
       ended = resolve;
       failed = reject;
     });
-    this.pending.set(id, { req, started, ended, failed, open: new Set(), closed: 0 });
+    const sockets = req.mergeStderr ? 1 : 2;
+    this.pending.set(id, { req, started, ended, failed, open: new Set(), closed: 0, sockets });
     this.holdOpen();
-    proc.stdin!.write(`${id}\t${req.cwd}\t${req.shell === "bash" ? "bash" : "sh"}\t${scriptf}\n`);
+    const mode = `${req.shell === "bash" ? "bash" : "sh"}${req.mergeStderr ? "+" : ""}`;
+    proc.stdin!.write(`${id}\t${req.cwd}\t${mode}\t${scriptf}\n`);
     // At once: the file holds the job's variables, credentials included.
     const exit = code.finally(() => unlinkQuietly(scriptf));
     return { pid, exit };

@@ -147,6 +147,16 @@ describe("scheduling", () => {
     expect(readFileSync(path.join(projectDir, "f0.txt"), "utf8")).toBe("file 0\n");
   });
 
+  it("logs a command's stdout and stderr in the order they were written", async () => {
+    const r = await run(
+      plan([job("mixed", { steps: ["echo one; echo two >&2; echo three; echo four >&2"] })]),
+    );
+    expect(r.status).toBe("success");
+    expect(r.log("mixed")).toEqual(expect.arrayContaining(["one", "two", "three", "four"]));
+    const lines = r.log("mixed").filter((l) => ["one", "two", "three", "four"].includes(l));
+    expect(lines).toEqual(["one", "two", "three", "four"]);
+  });
+
   it("does not finish the run early when unplayed manual jobs precede a job (each job counts once)", async () => {
     const r = await run(
       plan([

@@ -155,6 +155,18 @@ export function executorConformance(opts: ConformanceOptions): void {
       expect(c.chunkTimes[0]!).toBeLessThan(c.elapsedMs - 1_000);
     });
 
+    it("with mergeStderr, sends stderr into stdout in the order the lines were written", async () => {
+      const { session } = await start();
+      const c = await run(session, "echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 3", {
+        mergeStderr: true,
+      });
+      expect(c.stdout).toBe("out1\nerr1\nout2\nerr2\n");
+      expect(c.stderr).toBe("");
+      expect(c.result.exitCode).toBe(3);
+      const bash = await run(session, "set -x; echo traced", { mergeStderr: true, shell: "bash" });
+      expect(bash.stdout).toMatch(/^\++ echo traced\ntraced\n$/);
+    });
+
     it("delivers large output completely", async () => {
       const { session } = await start();
       const c = await run(

@@ -9,7 +9,7 @@ import { Spawner } from "../../src/executors/spawner.js";
 const spawner = new Spawner();
 afterAll(() => spawner.stop());
 
-async function run(script: string, shell: "sh" | "bash" = "sh") {
+async function run(script: string, shell: "sh" | "bash" = "sh", mergeStderr = false) {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const t0 = Date.now();
@@ -18,6 +18,7 @@ async function run(script: string, shell: "sh" | "bash" = "sh") {
     env: { GREETING: "hi" },
     script,
     shell,
+    mergeStderr,
     onOutput: (s, c) => (s === "stdout" ? out : err).push(c),
   });
   const code = await sp.exit;
@@ -40,6 +41,21 @@ describe("spawner (bash zygote, output over loopback sockets)", () => {
       expect(r.stdout).toBe(`out hi ${i}\n`);
       expect(r.stderr).toBe(`err ${i}\n`);
       expect(r.code).toBe(i % 7);
+    });
+  });
+
+  it("merges stderr into stdout in the order written when asked, for 50 concurrent commands", async () => {
+    const script = (i: number) =>
+      `for n in 1 2 3; do echo "out ${i}.$n"; echo "err ${i}.$n" >&2; done; sleep 0.05; echo "tail ${i}" >&2; exit ${i % 5}`;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => run(script(i), i % 2 ? "bash" : "sh", true)),
+    );
+    results.forEach((r, i) => {
+      expect(r.stdout).toBe(
+        `out ${i}.1\nerr ${i}.1\nout ${i}.2\nerr ${i}.2\nout ${i}.3\nerr ${i}.3\ntail ${i}\n`,
+      );
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(i % 5);
     });
   });
 
