@@ -455,6 +455,8 @@ export async function capture(
       cwd,
       env: {},
       script: `exec ${argv.map(shellQuoteValue).join(" ")}`,
+      // Sourced by the zygote's forked subshell, which then becomes the program: no /bin/sh.
+      shell: "bash",
       onOutput: (stream, chunk) => (stream === "stdout" ? out : err).push(chunk),
     });
     try {
