@@ -65,6 +65,15 @@ describe("spawner (bash zygote, output over loopback sockets)", () => {
     expect(r.stdout.endsWith("é\0end")).toBe(true);
   });
 
+  it("reports a command whose background child still holds its output, and kills that child", async () => {
+    const r = await run(`sleep 37.5 & echo main done; exit 4`, "bash");
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe("main done\n");
+    // Found by the zygote's periodic check, not when the child would have ended.
+    expect(r.ms).toBeLessThan(3_000);
+    expect(spawnSync("pgrep", ["-f", "sleep 37.5"]).status).toBe(1);
+  });
+
   it("does not wait for a daemon that escaped the process group and holds the output", async () => {
     const r = await run(`setsid sleep 3 & sleep 0.2; echo started`);
     expect(r.stdout).toBe("started\n");
