@@ -146,10 +146,10 @@ function localSecrets(flags: Record<string, string>): { resolve: SecretResolver;
   };
 }
 
-/** The next run's number. Synchronously: three tiny operations, each a thread-pool round trip otherwise. */
 /**
  * The next run's id; creates its folder `.gantry/runs/<id>`. The folder is made exclusively, so
  * two runs started at once get different ids even though they read the same counter.
+ * Synchronously: a few tiny operations, each a thread-pool round trip otherwise.
  */
 function nextRunId(stateDir: string): string {
   const runs = path.join(stateDir, "runs");
@@ -257,9 +257,8 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
     throw new CliError(`--concurrency must be a positive integer, not "${opts.concurrency}"`);
 
   const stateDir = path.join(projectDir, ".gantry");
-  const runId = nextRunId(stateDir);
+  const runId = nextRunId(stateDir); // creates the run's folder
   const runDir = path.join(stateDir, "runs", runId);
-  mkdirSync(runDir, { recursive: true });
   const secretFlags = assignments(opts.secret, "--secret");
   const secrets = localSecrets(secretFlags);
   const files = new RunFiles(runDir);

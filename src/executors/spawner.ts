@@ -146,8 +146,9 @@ interface Pending {
   failed: (err: Error) => void;
   /** Output sockets accepted so far. */
   open: Set<net.Socket>;
-  /** Output sockets closed so far, and those whose other end closed. */
+  /** Output sockets closed so far. */
   closed: number;
+  /** Output sockets whose other end closed (the command, or what held its output, ended). */
   eof: number;
   /** Output sockets the command has: 1 with stderr merged into stdout, else 2. */
   sockets: number;

@@ -30,7 +30,8 @@ interface Entry {
   header?: Enc;
 }
 
-let yamlCode: string | undefined;
+/** Digest of the code that turns text into values (Gantry's converter, yaml's classes): once. */
+let codeDigest: string | undefined;
 
 /**
  * Parsed GitLab files kept between runs, under `<cacheDir>/parsed/`, one entry per file path.
@@ -46,22 +47,21 @@ export class ParseCache {
   private readonly file: string;
   private readonly key: string;
 
+  /** `parserSource`: the source of Gantry's own parsing code, asked for once per process. */
   constructor(
     cacheDir: string,
     private readonly name: string,
-    private readonly text: string,
-    parserSource: string,
+    text: string,
+    parserSource: () => string,
   ) {
-    yamlCode ??= [Lexer, Parser, Composer].map(String).join("\n");
+    codeDigest ??= createHash("sha256")
+      .update(parserSource())
+      .update("\0")
+      .update([Lexer, Parser, Composer].map(String).join("\n"))
+      .digest("hex");
     const id = createHash("sha256").update(name).digest("hex").slice(0, 24);
     this.file = path.join(cacheDir, "parsed", `${id}.json`);
-    this.key = createHash("sha256")
-      .update(parserSource)
-      .update("\0")
-      .update(yamlCode)
-      .update("\0")
-      .update(text)
-      .digest("hex");
+    this.key = createHash("sha256").update(codeDigest).update("\0").update(text).digest("hex");
   }
 
   /** The cached parse, its positions recorded in `locator`; undefined on a miss. */

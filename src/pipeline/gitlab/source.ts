@@ -18,6 +18,7 @@ import { ParseCache } from "./parse-cache.js";
  * `Reference` until the reference resolver replaces it.
  */
 export type Value = null | boolean | number | string | Value[] | YMap | Reference;
+export type YMap = { [key: string]: Value };
 
 /** One parsed file: its value (undefined if the YAML is broken) and a `spec:` header if any. */
 export interface Parsed {
@@ -26,7 +27,6 @@ export interface Parsed {
   /** Line starts of the text (positions of everything in it). */
   lc?: LineCounter;
 }
-export type YMap = { [key: string]: Value };
 
 /** An unresolved `!reference [job, key, ...]` tag. */
 export class Reference {
@@ -134,7 +134,7 @@ export function parseGitlabYaml(
   bag: DiagnosticBag,
   cacheDir?: string,
 ): Parsed {
-  const cache = cacheDir === undefined ? undefined : new ParseCache(cacheDir, file, text, PARSER_SOURCE);
+  const cache = cacheDir === undefined ? undefined : new ParseCache(cacheDir, file, text, parserSource);
   const cached = cache?.load(locator);
   if (cached) return cached;
   const before = bag.items.length;
@@ -343,4 +343,6 @@ class Converter {
 }
 
 /** The code that turns text into values, for the parse cache's key (see ParseCache). */
-const PARSER_SOURCE = [parseUncached, Converter].map(String).join("\n");
+function parserSource(): string {
+  return [parseUncached, Converter].map(String).join("\n");
+}
