@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Agent } from "../../src/runner/agent.js";
 import type { JobOutcome, JobRunContext } from "../../src/engine/types.js";
-import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "../server/helpers.js";
+import {
+  databases,
+  finishedPipeline,
+  makeRepo,
+  startRunner,
+  testServer,
+  waitFor,
+  type TestServer,
+} from "../server/helpers.js";
 
 const JOBS = 24;
 const CONCURRENCY = 4;
@@ -82,10 +90,7 @@ for (const kind of databases()) {
           return { status: "success", exitCode: 0, durationMs: 1, allowedFailure: false, retryable: false };
         },
       }));
-      const done = await waitFor(async () => {
-        const p = await s.call("GET", `/api/v1/pipelines/${id}`);
-        return p.json.status !== "running" ? p.json : undefined;
-      }, "pipeline finished");
+      const done = await finishedPipeline(s, id);
       expect(done.status).toBe("success");
       expect(done.jobs).toHaveLength(JOBS);
       expect(peak).toBe(CONCURRENCY);
@@ -125,10 +130,7 @@ for (const kind of databases()) {
           return { status: "success", exitCode: 0, durationMs: 300, allowedFailure: false, retryable: false };
         },
       }));
-      const done = await waitFor(async () => {
-        const p = await s.call("GET", `/api/v1/pipelines/${id}`);
-        return p.json.status !== "running" ? p.json : undefined;
-      }, "pipeline finished");
+      const done = await finishedPipeline(s, id);
       expect(done.status).toBe("success");
       // Sent by finish within moments, not held until the 20 s long poll returns.
       expect(finishes).toHaveLength(1);

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Agent } from "../../src/runner/agent.js";
 import { BadExpiry, artifactExpiry, sweepExpiredArtifacts } from "../../src/server/artifact-expiry.js";
 import { startServer } from "../../src/server/server.js";
-import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "./helpers.js";
+import {
+  databases,
+  finishedPipeline,
+  makeRepo,
+  startRunner,
+  testServer,
+  waitFor,
+  type TestServer,
+} from "./helpers.js";
 import { freshPgDatabase } from "../store/helpers.js";
 
 const GITLAB_CI = `short:
@@ -66,10 +74,7 @@ for (const kind of databases()) {
       const repo = makeRepo({ ".gitlab-ci.yml": GITLAB_CI });
       expect((await s.call("POST", "/api/v1/projects", { body: { name: "exp", repo } })).status).toBe(201);
       const id = (await s.call("POST", "/api/v1/projects/exp/pipelines", { body: {} })).json.id as number;
-      const p = await waitFor(async () => {
-        const x = (await s.call("GET", `/api/v1/pipelines/${id}`)).json;
-        return ["success", "failed", "error"].includes(x.status) ? x : undefined;
-      }, "pipeline finished");
+      const p = await finishedPipeline(s, id);
       expect(p.status).toBe("success");
       jobs = Object.fromEntries(p.jobs.map((j: { key: string; id: number }) => [j.key, j.id]));
     });

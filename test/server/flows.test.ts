@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Agent } from "../../src/runner/agent.js";
-import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "./helpers.js";
+import {
+  databases,
+  finishedPipeline,
+  makeRepo,
+  startRunner,
+  testServer,
+  waitFor,
+  type TestServer,
+} from "./helpers.js";
 
 const GANTRY_YML = `pipeline:
   agent: any
@@ -72,10 +80,7 @@ for (const kind of databases()) {
 }
 `,
       });
-      const p = await waitFor(async () => {
-        const x = await pipeline(id);
-        return ["failed", "success", "canceled"].includes(x.status) ? x : undefined;
-      }, "pipeline finished");
+      const p = await finishedPipeline(s, id);
       expect(p.status).toBe("failed");
       const byKey = (k: string) => p.jobs.find((j: { key: string }) => j.key === k);
       expect(byKey("Announce").status).toBe("success");

@@ -105,6 +105,18 @@ export async function testServer(
   };
 }
 
+/** A pipeline's JSON (`GET /api/v1/pipelines/{id}`) once it ended, whatever the result. */
+export function finishedPipeline(s: TestServer, id: number, timeoutMs?: number) {
+  return waitFor(
+    async () => {
+      const p = (await s.call("GET", `/api/v1/pipelines/${id}`)).json;
+      return ["success", "unstable", "failed", "canceled", "error"].includes(p.status) ? p : undefined;
+    },
+    "pipeline finished",
+    timeoutMs,
+  );
+}
+
 /** Polls `fn` until it returns a truthy value (bounded). */
 export async function waitFor<T>(
   fn: () => Promise<T | undefined | false | null>,

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Agent } from "../../src/runner/agent.js";
-import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "./helpers.js";
+import {
+  databases,
+  finishedPipeline,
+  makeRepo,
+  startRunner,
+  testServer,
+  type TestServer,
+} from "./helpers.js";
 
 const SEP = 256 * 1024; // the log stream's largest event, and about the runner's batch size
 
@@ -44,14 +51,7 @@ for (const kind of databases()) {
       });
       expect((await s.call("POST", "/api/v1/projects", { body: { name: "utf", repo } })).status).toBe(201);
       const id = (await s.call("POST", "/api/v1/projects/utf/pipelines", { body: {} })).json.id as number;
-      const p = await waitFor(
-        async () => {
-          const x = (await s.call("GET", `/api/v1/pipelines/${id}`)).json;
-          return ["success", "failed", "error"].includes(x.status) ? x : undefined;
-        },
-        "pipeline finished",
-        60_000,
-      );
+      const p = await finishedPipeline(s, id, 60_000);
       expect(p.status).toBe("success");
       jobId = p.jobs[0].id;
       const r = await s.app.inject({

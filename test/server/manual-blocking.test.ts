@@ -3,7 +3,15 @@ import type { Agent } from "../../src/runner/agent.js";
 import { loadPipeline } from "../../src/pipeline/load.js";
 import { selectJobs } from "../../src/engine/select.js";
 import { run } from "../engine/helpers.js";
-import { databases, makeRepo, startRunner, testServer, waitFor, type TestServer } from "./helpers.js";
+import {
+  databases,
+  finishedPipeline,
+  makeRepo,
+  startRunner,
+  testServer,
+  waitFor,
+  type TestServer,
+} from "./helpers.js";
 
 /**
  * `deploy` comes from `rules: when: manual`, so it may not fail and blocks (GitLab);
@@ -79,10 +87,7 @@ for (const kind of databases()) {
       expect(summary(await pipeline(id))).toMatchObject({ verify: "created", smoke: "created" });
 
       expect((await s.call("POST", `/api/v1/jobs/${deploy.id}/play`)).status).toBe(200);
-      const done = await waitFor(async () => {
-        const p = await pipeline(id);
-        return ["success", "failed", "canceled"].includes(p.status) ? p : undefined;
-      }, "pipeline finished");
+      const done = await finishedPipeline(s, id);
       expect(done.status).toBe("success");
       const server = summary(done);
       expect(server).toEqual({

@@ -9,7 +9,7 @@ import { appendLog, readLog } from "../../src/store/logs.js";
 import { authenticate, createToken, createUser, hashToken, newToken } from "../../src/store/accounts.js";
 import { decrypt, putSecret, resolveSecret } from "../../src/store/secrets.js";
 import { randomBytes } from "node:crypto";
-import { databases, freshDb, job, plan } from "./helpers.js";
+import { databases, freshDb, job, plan, startPlan } from "./helpers.js";
 
 for (const kind of databases()) {
   describe(`store on ${kind}`, () => {
@@ -37,22 +37,7 @@ for (const kind of databases()) {
     });
 
     it("stores ordered log batches once and reads byte ranges", async () => {
-      const projectId = await createProject(db, {
-        name: "logs",
-        repo: "/r",
-        defaultBranch: "main",
-        pipelineFile: null,
-        webhookSecret: null,
-      });
-      const pid = await createPipeline(db, {
-        projectId,
-        ref: "main",
-        trigger: "api",
-        variables: {},
-        params: {},
-        createdBy: "t",
-      });
-      await startPipeline(db, pid, plan([job("a")]), "s");
+      await startPlan(db, plan([job("a")]), "s");
       const [l] = await leaseJobs(db, { runnerId: 1, labels: [], executors: ["shell"] }, 1, 60_000);
       expect(await appendLog(db, l!.jobId, 1, 1, "héllo\n")).toMatchObject({
         kind: "ok",
