@@ -1,5 +1,5 @@
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { gantry, gantryBin, project } from "./helpers.js";
@@ -39,6 +39,12 @@ describe("gantry run", () => {
       expect(readFileSync(path.join(dir, `.gantry/runs/${id}/job.log`), "utf8")).toContain(`run ${id}`);
     const next = await gantry(["run"], dir);
     expect(next.stdout).toContain("job > run 4");
+    // A damaged counter: the next free id, nothing overwritten.
+    writeFileSync(path.join(dir, ".gantry/runs/last-id"), "not a number");
+    const after = await gantry(["run"], dir);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain("job > run 5");
+    expect(readFileSync(path.join(dir, ".gantry/runs/1/job.log"), "utf8")).toContain("run 1");
   });
 
   it("removes the run's workspaces once it finished, also without the zygote", async () => {
