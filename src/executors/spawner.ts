@@ -25,8 +25,9 @@ import { shellQuoteValue } from "./shell-quote.js";
  * page tables costs several milliseconds on the event loop for every command — most of the
  * run time of a pipeline of many short jobs. Forking a 4 MB bash costs a fraction of that.
  *
- * How: requests go to the zygote's stdin as one line each (`id`, the working directory, the
- * shell, a file holding the environment's exports and the script). For each, the zygote forks
+ * How: requests go to the zygote's stdin as one short line each (`id` and the shell; the
+ * command's file, named after the id, changes to the working directory, exports the
+ * environment and holds the script: bash reads a pipe a byte at a time). For each, the zygote forks
  * once: the child, a process group of its own (the zygote runs with `set -m`, so a timeout can
  * kill the whole tree), opens two TCP connections to a loopback listener of this process
  * (bash's `/dev/tcp`; one when stderr is merged into stdout), announces them with a
@@ -37,6 +38,8 @@ import { shellQuoteValue } from "./shell-quote.js";
  * line when a command's connections closed (and every quarter second while commands run, for
  * those whose output a background process still holds), and the zygote then prints
  * `E <id> <exit code>` for each command that ended and kills what it left in its group.
+ * (An `EXIT` trap in the command cannot report instead: bash runs it with `$?` 0 when a
+ * signal ends the shell.)
  * Sockets rather than files: no files to create, watch, read and delete per command, and
  * output arrives as it is written. One fork per command rather than a waiting subshell and
  * the command: half the processes, which matters when fifty run at once on two cores.
@@ -44,7 +47,7 @@ import { shellQuoteValue } from "./shell-quote.js";
 /** A literal `$` before `{` in the script below (`${` would start an interpolation). */
 const D = "$";
 const ZYGOTE = String.raw`
-__gz_port=$GANTRY_ZYGOTE_PORT __gz_token=$GANTRY_ZYGOTE_TOKEN
+__gz_port=$GANTRY_ZYGOTE_PORT __gz_token=$GANTRY_ZYGOTE_TOKEN __gz_dir=$GANTRY_ZYGOTE_DIR
 unset "${D}{!npm_@}" "${D}{!GANTRY_@}"
 # Job-control notices ("Done ...") are not for the user's terminal.
 exec 2>/dev/null
@@ -62,11 +65,13 @@ __gz_reap() {
   done
 }
 set -m
-while IFS=$'\t' read -r __gz_id __gz_dir __gz_mode __gz_script; do
+# A request: "<id>\t<mode>" (the script is "$__gz_dir/<id>.sh" and starts with its own "cd"),
+# or "0\tpoll", or "0\trm\t<folder>". Short on purpose: bash reads a pipe one byte at a time.
+while IFS=$'\t' read -r __gz_id __gz_mode __gz_arg; do
   case $__gz_mode in
     rm)
       # Removing a finished run's files: nobody waits for it, it may outlive Gantry.
-      ( set +m; rm -rf -- "$__gz_dir" >/dev/null 2>&1 </dev/null & )
+      ( set +m; rm -rf -- "$__gz_arg" >/dev/null 2>&1 </dev/null & )
       continue ;;
     poll) __gz_reap; continue ;;
   esac
@@ -88,17 +93,38 @@ while IFS=$'\t' read -r __gz_id __gz_dir __gz_mode __gz_script; do
         printf '%s %s o\n' "$__gz_token" "$__gz_id" >&3
         printf '%s %s e\n' "$__gz_token" "$__gz_id" >&4 ;;
     esac
+    __gz_script=$__gz_dir/$__gz_id.sh
     unset __gz_token __gz_ids
     unset -f __gz_reap
-    cd -- "$__gz_dir" 2>&4 || exit 127
     exec >&3 2>&4 3>&- 4>&- </dev/null
-    # Already bash: source the script here, no exec needed; else become /bin/sh.
-    if [ "$__gz_mode" = bash ]; then . "$__gz_script"; else exec /bin/sh "$__gz_script"; fi
+    case $__gz_mode in
+      # Already bash: source the script here, no exec needed (see ownShell in spawner.ts).
+      bash) . "$__gz_script" ;;
+      bashx) exec /bin/bash --noprofile --norc "$__gz_script" ;;
+      *) exec /bin/sh "$__gz_script" ;;
+    esac
   ) &
   __gz_ids[$!]=$__gz_id
   printf 'S %s %s\n' "$__gz_id" "$!"
 done
+# Gantry is gone: kill what ended commands left behind.
+exec >/dev/null
+__gz_reap
 `;
+
+/**
+ * Whether a bash script must run in a bash of its own rather than be sourced by a fork of the
+ * zygote, which is ~0.7 ms cheaper per command. A fork is a subshell: `$$` would be the
+ * zygote's process id (the same in every job, and `kill $$` would end the zygote), `set -x`
+ * would trace "++" (commands of a sourced file), and `$0`, `BASH_SOURCE`, `LINENO` or a top-level
+ * `return` would behave differently. So any script that mentions one of these, sources or
+ * `eval`s other code (which could), gets its own bash. False positives only cost time.
+ */
+export function ownShell(script: string): boolean {
+  return OWN_SHELL.test(script);
+}
+const OWN_SHELL =
+  /\$\$|\$\{\$\}|\$0|\$\{0\}|(^|[\s;&|(`])(\.|source|eval|return|caller)(\s|$)|\bset\b.*(\s-[a-zA-Z]*x|xtrace)|BASH_SOURCE|BASH_ARGV|LINENO|FUNCNAME|BASH_SUBSHELL|BASH_COMMAND|PPID|SHLVL/m;
 
 /**
  * How long to wait, after a command ended and its process group was killed, for its two
@@ -208,7 +234,12 @@ export class Spawner {
     const { port } = server.address() as net.AddressInfo;
     const proc = spawn("/bin/bash", ["--noprofile", "--norc", "-c", ZYGOTE], {
       stdio: ["pipe", "pipe", "inherit"],
-      env: { ...process.env, GANTRY_ZYGOTE_PORT: String(port), GANTRY_ZYGOTE_TOKEN: this.token },
+      env: {
+        ...process.env,
+        GANTRY_ZYGOTE_PORT: String(port),
+        GANTRY_ZYGOTE_TOKEN: this.token,
+        GANTRY_ZYGOTE_DIR: dir,
+      },
     });
     this.proc = proc;
     proc.stdout.setEncoding("utf8");
@@ -335,13 +366,13 @@ export class Spawner {
 
   /** Asks the zygote to report the commands that ended (`E` lines). */
   private poll(): void {
-    if (this.proc && !this.broken) this.proc.stdin!.write("0\t-\tpoll\t-\n");
+    if (this.proc && !this.broken) this.proc.stdin!.write("0\tpoll\n");
   }
 
   /** Asks a running zygote to remove `dir` in the background; false if there is none. */
   removeTree(dir: string): boolean {
     if (!this.proc || this.broken || /[\t\n]/.test(dir)) return false;
-    this.proc.stdin!.write(`0\t${dir}\trm\t-\n`);
+    this.proc.stdin!.write(`0\trm\t${dir}\n`);
     return true;
   }
 
@@ -368,6 +399,7 @@ export class Spawner {
 
   async run(req: SpawnRequest): Promise<Spawned> {
     const proc = await this.start();
+    if (this.broken) throw new SpawnerUnavailableError("the zygote has exited");
     const id = String(++this.next);
     const scriptf = path.join(this.dir!, `${id}.sh`);
     const exports = Object.entries(req.env)
@@ -376,8 +408,12 @@ export class Spawner {
       .join("\n");
     // The exports run in the command's own shell, before the script: one file, not two.
     // Sourced scripts must not see the zygote's own variables.
-    const prelude = req.shell === "bash" ? "unset __gz_id __gz_dir __gz_mode __gz_script __gz_port p\n" : "";
-    writeFileSync(scriptf, `${prelude}${exports}\n${req.script}`, { mode: 0o600 });
+    const prelude =
+      req.shell === "bash"
+        ? "unset __gz_id __gz_dir __gz_mode __gz_arg __gz_script __gz_port p BASH_EXECUTION_STRING\n"
+        : "";
+    const cd = `cd -- ${shellQuoteValue(req.cwd)} || exit 127\n`;
+    writeFileSync(scriptf, `${prelude}${cd}${exports}\n${req.script}`, { mode: 0o600 });
     let started!: (pid: number | undefined) => void;
     let ended!: (code: number) => void;
     let failed!: (err: Error) => void;
@@ -389,8 +425,9 @@ export class Spawner {
     const sockets = req.mergeStderr ? 1 : 2;
     this.pending.set(id, { req, started, ended, failed, open: new Set(), closed: 0, eof: 0, sockets });
     this.holdOpen();
-    const mode = `${req.shell === "bash" ? "bash" : "sh"}${req.mergeStderr ? "+" : ""}`;
-    proc.stdin!.write(`${id}\t${req.cwd}\t${mode}\t${scriptf}\n`);
+    const shell = req.shell !== "bash" ? "sh" : ownShell(req.script) ? "bashx" : "bash";
+    const mode = `${shell}${req.mergeStderr ? "+" : ""}`;
+    proc.stdin!.write(`${id}\t${mode}\n`);
     // At once: the file holds the job's variables, credentials included.
     const exit = code.finally(() => unlinkQuietly(scriptf));
     return { pid, exit };

@@ -74,6 +74,34 @@ describe("spawner (bash zygote, output over loopback sockets)", () => {
     expect(spawnSync("pgrep", ["-f", "sleep 37.5"]).status).toBe(1);
   });
 
+  it("reports a bash command's exit code however it ends, and traces it as GitLab does", async () => {
+    const traced = await run(`set -x; echo hi; exit 2`, "bash", true);
+    expect(traced.code).toBe(2);
+    // As GitLab traces a job's script (a sourced file's commands would show "++").
+    expect(traced.stdout).toBe("+ echo hi\nhi\n+ exit 2\n");
+    const ownTrap = await run(`trap 'echo bye' EXIT; exit 5`, "bash");
+    expect([ownTrap.code, ownTrap.stdout]).toEqual([5, "bye\n"]);
+    expect((await run(`exec sh -c 'exit 6'`, "bash")).code).toBe(6);
+    expect((await run(`kill -TERM $$`, "bash")).code).toBe(143);
+    expect((await run(`set -e; false; echo never`, "bash")).code).toBe(1);
+  });
+
+  it("gives every bash command a $$ of its own, which it can kill without ending the others", async () => {
+    const pids = await Promise.all(Array.from({ length: 4 }, () => run(`echo $$ $BASHPID`, "bash")));
+    const own = pids.map((r) => r.stdout.trim().split(" "));
+    for (const [dollar, bashpid] of own) expect(dollar).toBe(bashpid);
+    expect(new Set(own.map(([d]) => d)).size).toBe(4);
+    expect((await run(`kill -TERM $$`, "bash")).code).toBe(143);
+    expect((await run(`echo still here`, "bash")).stdout).toBe("still here\n");
+  });
+
+  it("kills what an ended command left in its process group before the next command starts", async () => {
+    const first = await run(`sleep 41.5 >/dev/null 2>&1 & echo left`, "bash");
+    expect([first.code, first.stdout]).toEqual([0, "left\n"]);
+    const next = await run(`pgrep -f "sleep 41[.]5" >/dev/null && echo alive || echo gone`, "bash");
+    expect(next.stdout).toBe("gone\n");
+  });
+
   it("does not wait for a daemon that escaped the process group and holds the output", async () => {
     const r = await run(`setsid sleep 3 & sleep 0.2; echo started`);
     expect(r.stdout).toBe("started\n");
