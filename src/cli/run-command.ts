@@ -297,6 +297,7 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
       plan,
       projectDir,
       workspaceRoot: workspaceRootFor(stateDir, runId),
+      workspacePool: path.join(stateDir, "builds", "idle"),
       inPlace: opts.inPlace === true,
       ...(projectFiles ? { projectFiles } : {}),
       concurrency,

@@ -1,8 +1,10 @@
 import {
+  chmodSync,
   closeSync,
   constants,
   copyFileSync,
   fchmodSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   promises as fs,
@@ -100,16 +102,33 @@ export function readSmallTree(dir: string, files: readonly string[]): TreeSnapsh
 /** Writes a snapshot's files into the folder `to` (which exists), modes included. */
 export function writeTree(to: string, tree: TreeSnapshot): number {
   for (const d of tree.dirs) mkdirSync(path.join(to, d), { recursive: true });
-  for (const f of tree.files) {
-    const fd = openSync(path.join(to, f.path), "w", f.mode);
-    try {
-      for (let done = 0; done < f.data.length;) done += writeSync(fd, f.data, done);
-      fchmodSync(fd, f.mode); // exactly the source's mode, whatever the umask
-    } finally {
-      closeSync(fd);
-    }
-  }
+  for (const f of tree.files) writeFileWithMode(path.join(to, f.path), f.data, f.mode);
   return tree.files.length;
+}
+
+/**
+ * Writes `data` to `file` with exactly `mode` (whatever the umask). An existing file is
+ * overwritten in place, read-only or not, and cut only where it was longer: freeing a file's
+ * blocks costs far more than writing them where the file system discards freed blocks at once
+ * (ext4 mounted with `discard` and no journal).
+ */
+export function writeFileWithMode(file: string, data: Buffer, mode: number): void {
+  const flags = constants.O_WRONLY | constants.O_CREAT;
+  let fd: number;
+  try {
+    fd = openSync(file, flags, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EACCES") throw err;
+    chmodSync(file, 0o600); // an existing read-only file of ours; its mode is set below
+    fd = openSync(file, flags, mode);
+  }
+  try {
+    for (let done = 0; done < data.length;) done += writeSync(fd, data, done, data.length - done, done);
+    ftruncateSync(fd, data.length);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Copies `files` (relative paths) from `from` to `to`, many at a time, cloning where the filesystem can. */

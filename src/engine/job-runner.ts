@@ -41,6 +41,8 @@ class JobAttempt {
   private readonly job: Job;
   private readonly slug: string;
   private workspace = "";
+  /** The workspace comes from, and goes back to, `ctx.workspacePool`. */
+  private pooled = false;
   private session: ExecutorSession | undefined;
   private readonly abort = new AbortController();
   private jobTimedOut = false;
@@ -147,6 +149,7 @@ class JobAttempt {
       ctx.signal.removeEventListener("abort", onParentAbort);
       if (this.session)
         await this.session.cleanup().catch((e) => this.system(`cleanup failed: ${errorText(e)}`));
+      if (this.pooled) ctx.workspacePool!.release(this.slug, this.workspace, ctx.projectTree!);
     }
   }
 
@@ -367,6 +370,10 @@ class JobAttempt {
   private async prepareWorkspace(): Promise<void> {
     const { ctx, job } = this;
     if (ctx.inPlace) return;
+    if (job.workspace === undefined && ctx.workspacePool && ctx.projectTree) {
+      this.pooled = true;
+      if (ctx.workspacePool.claim(this.slug, this.workspace, ctx.projectTree)) return;
+    }
     const create = async () => {
       await makeEmptyDir(this.workspace);
       if (ctx.projectTree) writeTree(this.workspace, ctx.projectTree);

@@ -15,6 +15,7 @@ import type {
   SecretResolver,
 } from "./types.js";
 import { slugify } from "./variables.js";
+import { WorkspacePool } from "./workspace-pool.js";
 
 export { PIPELINE_POST_JOB_ID };
 
@@ -25,6 +26,11 @@ export interface RunOptions {
   /** Where workspaces are created. */
   workspaceRoot: string;
   inPlace: boolean;
+  /**
+   * A folder where jobs' workspaces are kept for the next run (`workspace-pool.ts`); used only
+   * for projects small enough to be read into memory. Unset: every workspace is made afresh.
+   */
+  workspacePool?: string;
   /**
    * The files a workspace starts with, when the caller already started listing them (e.g.
    * while the pipeline compiled); default: `listProjectFiles(projectDir)`.
@@ -108,6 +114,8 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   const projectFiles = o.inPlace ? [] : await (o.projectFiles ?? listProjectFiles(o.projectDir));
   // A small project is read once: its files are then written into each job's workspace.
   const projectTree = o.inPlace ? undefined : readSmallTree(o.projectDir, projectFiles);
+  const pool =
+    projectTree && o.workspacePool ? new WorkspacePool(o.workspacePool, o.workspaceRoot) : undefined;
   const controllers = new Map<string, AbortController>();
   const failFastAborted = new Set<string>();
   const ready: Job[] = [];
@@ -245,7 +253,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     controllers.set(j.id, ac);
     status(j, "running", attempt);
     void runJob({
-      ...jobContext(o, projectFiles, projectTree),
+      ...jobContext(o, projectFiles, projectTree, pool),
       job: j,
       attempt,
       currentResult: currentResult(),
@@ -297,9 +305,12 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   let result = currentResult();
   const postJob = pipelinePostJob(plan);
   if (postJob) {
-    const postOutcome = await runPipelinePost(o, postJob, result, projectFiles, projectTree);
+    const postOutcome = await runPipelinePost(o, postJob, result, projectFiles, projectTree, pool);
     if (postOutcome === "failed") result = "FAILURE";
   }
+  // Jobs renamed or removed since: their kept workspaces would never be used again.
+  const kept = plan.jobs.filter((j) => j.workspace === undefined).map((j) => slugify(j.id));
+  pool?.retain(new Set([...kept, slugify(PIPELINE_POST_JOB_ID)]));
   // A job cancelled on its own (a rejected input) aborts the run, as in Jenkins; branches
   // cancelled by failFast do not (the failing branch already failed it).
   const jobAborted = [...records].some(
@@ -353,9 +364,10 @@ async function runPipelinePost(
   result: "SUCCESS" | "UNSTABLE" | "FAILURE",
   projectFiles: string[],
   projectTree: TreeSnapshot | undefined,
+  pool: WorkspacePool | undefined,
 ): Promise<JobOutcome["status"]> {
   const out = await runJob({
-    ...jobContext(o, projectFiles, projectTree),
+    ...jobContext(o, projectFiles, projectTree, pool),
     job,
     attempt: 1,
     currentResult: result,
@@ -365,7 +377,12 @@ async function runPipelinePost(
 }
 
 /** What every job of a run is given, whichever job it is. */
-function jobContext(o: RunOptions, projectFiles: string[], projectTree: TreeSnapshot | undefined) {
+function jobContext(
+  o: RunOptions,
+  projectFiles: string[],
+  projectTree: TreeSnapshot | undefined,
+  pool: WorkspacePool | undefined,
+) {
   return {
     runId: o.runId,
     plan: o.plan,
@@ -382,6 +399,7 @@ function jobContext(o: RunOptions, projectFiles: string[], projectTree: TreeSnap
     ...(o.git ? { git: o.git } : {}),
     projectFiles,
     ...(projectTree ? { projectTree } : {}),
+    ...(pool ? { workspacePool: pool } : {}),
     onEvent: o.onEvent,
   };
 }

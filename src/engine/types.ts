@@ -3,6 +3,7 @@ import type { ExecutorSpec, Job, Plan } from "../pipeline/plan.js";
 import type { Executor } from "../executors/executor.js";
 import type { EventListener, JobStatus } from "./events.js";
 import type { TreeSnapshot } from "./files.js";
+import type { WorkspacePool } from "./workspace-pool.js";
 
 /** Picks the executor for a job's `ExecutorSpec`. */
 export type ExecutorRegistry = Partial<Record<ExecutorSpec["kind"], Executor>>;
@@ -60,6 +61,8 @@ export interface JobRunContext {
   /** Where the job's workspace is created (`<workspaceRoot>/<slug>`), or the project itself with `inPlace`. */
   workspaceRoot: string;
   inPlace: boolean;
+  /** Where finished workspaces of small projects are kept for the next run (local runs). */
+  workspacePool?: WorkspacePool;
   executors: ExecutorRegistry;
   artifacts: ArtifactStore;
   cache: CacheStore;

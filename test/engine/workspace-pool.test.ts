@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { job, plan, run } from "./helpers.js";
+
+/** A small project (read into memory, so its workspaces are kept for the next run). */
+function project(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-pool-"));
+  mkdirSync(path.join(dir, "src"));
+  writeFileSync(path.join(dir, "src/a.txt"), "a\n");
+  writeFileSync(path.join(dir, "tool.sh"), "#!/bin/sh\necho tool\n", { mode: 0o750 });
+  writeFileSync(path.join(dir, "ro.txt"), "read only\n", { mode: 0o444 });
+  return dir;
+}
+
+/** Runs `p` as run `id` of `projectDir`, with workspaces kept between runs as `gantry run` does. */
+function runWithPool(projectDir: string, id: string, p: ReturnType<typeof plan>) {
+  const state = path.join(projectDir, ".gantry");
+  return run(p, {
+    projectDir,
+    runId: id,
+    workspaceRoot: path.join(state, "builds", id),
+    workspacePool: path.join(state, "builds", "idle"),
+  });
+}
+
+const LIST = "find . | sort; cat src/a.txt; stat -c '%a %n' tool.sh ro.txt; stat -c 'inode %i' .";
+
+describe("workspaces kept between runs", () => {
+  it("gives a job its last run's folder back holding exactly the project's files", async () => {
+    const dir = project();
+    const first = await runWithPool(
+      dir,
+      "1",
+      plan([
+        job("build", {
+          steps: [
+            `${LIST}; echo out > out.txt; mkdir -p dist/x && echo y > dist/x/y; echo changed > src/a.txt`,
+            "chmod 600 tool.sh; rm -f ro.txt; ln -s /etc/hostname ro.txt; mkdir src/more",
+          ],
+        }),
+      ]),
+    );
+    expect(first.status).toBe("success");
+    const inode = first.log("build").find((l) => l.startsWith("inode "));
+    // What the job made is not kept.
+    expect(readdirSync(path.join(dir, ".gantry/builds/idle/build")).sort()).toEqual(["src", "tool.sh"]);
+
+    const second = await runWithPool(dir, "2", plan([job("build", { steps: [LIST] })]));
+    expect(second.status).toBe("success");
+    const log = second.log("build");
+    expect(log).toEqual(
+      expect.arrayContaining([
+        ".",
+        "./ro.txt",
+        "./src",
+        "./src/a.txt",
+        "./tool.sh",
+        "a",
+        "750 tool.sh",
+        "444 ro.txt",
+      ]),
+    );
+    expect(log.filter((l) => l.startsWith("./"))).toHaveLength(4);
+    expect(log).toContain(inode); // the same folder, not a new one
+    // The project itself was never touched.
+    expect(readFileSync(path.join(dir, "src/a.txt"), "utf8")).toBe("a\n");
+  });
+
+  it("picks up the project's edits and never writes through a hard link a job made", async () => {
+    const dir = project();
+    const outside = path.join(mkdtempSync(path.join(os.tmpdir(), "gantry-pool-out-")), "linked.txt");
+    await runWithPool(dir, "1", plan([job("build", { steps: [`ln src/a.txt ${outside}`] })]));
+    expect(readFileSync(outside, "utf8")).toBe("a\n");
+    writeFileSync(path.join(dir, "src/a.txt"), "edited\n");
+    writeFileSync(path.join(dir, "tool.sh"), "#!/bin/sh\necho new tool\n");
+    const second = await runWithPool(dir, "2", plan([job("build", { steps: ["cat src/a.txt; ./tool.sh"] })]));
+    expect(second.log("build")).toEqual(expect.arrayContaining(["edited", "new tool"]));
+    expect(readFileSync(outside, "utf8")).toBe("a\n");
+  });
+
+  it("gives runs at once separate folders", async () => {
+    const dir = project();
+    const jobs = ["one", "two", "three"].map((id) =>
+      job(id, { steps: [`ls; touch mine-$GANTRY_RUN_ID; sleep 0.2`] }),
+    );
+    await runWithPool(dir, "1", plan(jobs)); // fills the pool
+    const [a, b] = await Promise.all([runWithPool(dir, "2", plan(jobs)), runWithPool(dir, "3", plan(jobs))]);
+    for (const r of [a, b]) {
+      expect(r.status).toBe("success");
+      for (const id of ["one", "two", "three"]) expect(r.log(id).join(" ")).not.toMatch(/mine-/);
+    }
+    expect(existsSync(path.join(dir, ".gantry/builds/idle/one"))).toBe(true);
+  });
+
+  it("keeps no folder for jobs the pipeline no longer has", async () => {
+    const dir = project();
+    await runWithPool(dir, "1", plan([job("old"), job("kept")]));
+    expect(readdirSync(path.join(dir, ".gantry/builds/idle")).sort()).toEqual(["kept", "old"]);
+    await runWithPool(dir, "2", plan([job("kept"), job("new")]));
+    expect(readdirSync(path.join(dir, ".gantry/builds/idle")).sort()).toEqual(["kept", "new"]);
+  });
+
+  it("gives a retried job a clean folder", async () => {
+    const dir = project();
+    const marker = path.join(mkdtempSync(path.join(os.tmpdir(), "gantry-pool-retry-")), "failed-once");
+    const r = await runWithPool(
+      dir,
+      "1",
+      plan([
+        job("flaky", {
+          retry: { max: 1, when: [] },
+          steps: [
+            `if [ -f leftover.txt ]; then echo "saw leftover"; fi; touch leftover.txt; if [ -f ${marker} ]; then echo second; else touch ${marker}; exit 1; fi`,
+          ],
+        }),
+      ]),
+    );
+    expect(r.status).toBe("success");
+    expect(r.log("flaky")).toContain("second");
+    expect(r.log("flaky")).not.toContain("saw leftover");
+  });
+});
