@@ -5,6 +5,7 @@ import type { Diagnostic } from "./diagnostics.js";
 import { hasErrors } from "./diagnostics.js";
 import { emptyGitInfo, readGitInfo, type GitInfo } from "./git.js";
 import type { PipelineFormat, Plan } from "./plan.js";
+import { PlanCache } from "./plan-cache.js";
 import { validatePlan } from "./validate-plan.js";
 
 /** Files looked for, in this order, when no `--file` is given. */
@@ -128,6 +129,9 @@ export async function loadPipeline(o: LoadOptions): Promise<LoadResult> {
     cacheDir: o.cacheDir ?? path.join(projectDir, ".gantry", "cache"),
     env: o.env ?? process.env,
   };
+  const cache = PlanCache.for(ctx.cacheDir, { ...ctx, format });
+  const cached = cache?.load();
+  if (cached) return { plan: cached, diagnostics: [], file: rel, format, git };
   const compile = await frontendFor(format);
   const result = await compile(ctx);
   const diagnostics = [...result.diagnostics];
@@ -138,5 +142,6 @@ export async function loadPipeline(o: LoadOptions): Promise<LoadResult> {
   } else if (hasErrors(diagnostics)) {
     plan = undefined;
   }
+  if (plan && diagnostics.length === 0) cache?.save(plan);
   return { ...(plan ? { plan } : {}), diagnostics, file: rel, format, git };
 }

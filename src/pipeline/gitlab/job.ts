@@ -186,16 +186,18 @@ export function compileJob(
     layers.push(input.predefinedVars, pre, globalVars, ownVars, matrixVars);
     const cli = input.cliVars;
     const lookupIn = (ls: Record<string, Variable>[]) => {
-      const merged: Record<string, Variable> = Object.assign(
-        Object.create(null) as Record<string, Variable>,
-        ...ls,
-      );
+      // Merged on first use: most jobs never look a variable up while compiling.
+      let merged: Record<string, Variable> | undefined;
+      const get = (n: string): Variable | undefined => {
+        const m = (merged ??= Object.assign(Object.create(null) as Record<string, Variable>, ...ls));
+        return m[n];
+      };
       const raw = (n: string): string | undefined => {
-        const v = merged[n];
+        const v = get(n);
         return v?.kind === "value" ? v.value : undefined;
       };
       return (n: string): string | undefined => {
-        const v = merged[n];
+        const v = get(n);
         if (v?.kind !== "value") return undefined;
         return v.expand === false ? v.value : expandVariables(v.value, raw);
       };
