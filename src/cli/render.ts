@@ -112,6 +112,35 @@ export class RunState {
 }
 
 /**
+ * Collects what is written during one turn of the event loop and writes it as one string at
+ * the end of the turn: one stream write and one system call instead of one per line (a 50-job
+ * run prints ~250 lines; writing them one by one cost ~7 ms of a 140 ms run). Lines come out
+ * in order and as soon as the turn that made them ends; `flush()` writes what is pending at
+ * once (before the process exits).
+ */
+export class TurnBuffer {
+  private parts: string[] = [];
+  private scheduled = false;
+
+  constructor(private readonly out: { write(s: string): unknown }) {}
+
+  write(s: string): void {
+    this.parts.push(s);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.parts.length === 0) return;
+    const text = this.parts.join("");
+    this.parts = [];
+    this.out.write(text);
+  };
+}
+
+/**
  * Plain output for pipes, files and CI: every log line as `<job> > <text>`, job start and
  * finish lines, then a summary. What `CI=true` and non-TTY streams get.
  */
@@ -120,7 +149,7 @@ export class PlainRenderer {
   private width = 0;
 
   constructor(
-    private readonly out: NodeJS.WriteStream,
+    private readonly out: { write(s: string): unknown },
     private readonly c: Colours,
   ) {}
 

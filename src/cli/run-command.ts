@@ -17,7 +17,7 @@ import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from ".
 import { loadPipeline, type LoadResult } from "../pipeline/load.js";
 import type { Plan } from "../pipeline/plan.js";
 import { CliError, EXIT } from "./errors.js";
-import { colours, LiveRenderer, PlainRenderer } from "./render.js";
+import { colours, LiveRenderer, PlainRenderer, TurnBuffer } from "./render.js";
 import { RunFiles } from "./run-files.js";
 import type { PipelineFlags, RunFlags } from "./run.js";
 
@@ -264,11 +264,16 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
   const files = new RunFiles(runDir);
   const ci = process.env.CI === "true" || process.env.CI === "1";
   const c = colours(process.stdout);
+  // Lines and JSON events are written once per turn of the event loop (the live view redraws
+  // at most ten times a second anyway).
+  const live = process.stdout.isTTY && !ci && !opts.json;
+  const out = live ? undefined : new TurnBuffer(process.stdout);
+  if (out) process.once("exit", out.flush);
   const renderer = opts.json
     ? undefined
-    : process.stdout.isTTY && !ci
+    : live
       ? new LiveRenderer(process.stdout, c)
-      : new PlainRenderer(process.stdout, c);
+      : new PlainRenderer(out!, c);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -286,7 +291,7 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
 
   const onEvent = (e: RunEvent) => {
     files.handle(e);
-    if (opts.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+    if (opts.json) out!.write(`${JSON.stringify(e)}\n`);
     else renderer!.handle(e);
   };
   try {
@@ -319,6 +324,7 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
     if (outcome.status === "canceled") return EXIT.CANCELED;
     return outcome.status === "failed" ? EXIT.FAILED : EXIT.OK;
   } finally {
+    out?.flush();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
     try {
