@@ -23,6 +23,7 @@ export class WorkspacePool {
   private trashCount = 0;
   private trashReady = false;
   private rootReady = false;
+  private poolOk: boolean | undefined;
 
   /**
    * @param dir the pool folder (`.gantry/builds/idle`)
@@ -45,12 +46,15 @@ export class WorkspacePool {
       mkdirSync(this.root, { recursive: true });
       this.rootReady = true;
     }
+    if (!this.trusted()) return false;
     try {
       renameSync(path.join(this.dir, slug), workspace);
     } catch {
       return false; // none idle, or another run took it first
     }
     try {
+      // A folder, not a link to one: pruning follows nothing outside the run's own folders.
+      if (!realDir(workspace)) throw new Error("not a folder");
       const kept = this.prune(workspace, tree, true);
       for (const d of tree.dirs) mkdirSync(path.join(workspace, d), { recursive: true });
       for (const f of tree.files) {
@@ -74,6 +78,7 @@ export class WorkspacePool {
 
   /** Gives a job's finished workspace back, without what the job made; false if not kept. */
   release(slug: string, workspace: string, tree: TreeSnapshot): boolean {
+    if (!this.trusted()) return false;
     try {
       this.prune(workspace, tree, false);
     } catch {
@@ -95,8 +100,24 @@ export class WorkspacePool {
     }
   }
 
+  /**
+   * Whether the pool folder is a real folder (or absent): a symbolic link there (say, one a
+   * repository brought along) must not make Gantry move and delete files elsewhere.
+   */
+  private trusted(): boolean {
+    this.poolOk ??= (() => {
+      try {
+        return realDir(this.dir);
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "ENOENT";
+      }
+    })();
+    return this.poolOk;
+  }
+
   /** Moves aside the kept workspaces of jobs other than `slugs`, to be removed with the root. */
   retain(slugs: ReadonlySet<string>): void {
+    if (!this.trusted()) return;
     let names: string[];
     try {
       names = readdirSync(this.dir);
@@ -153,6 +174,11 @@ export class WorkspacePool {
     }
     renameSync(p, path.join(this.trash, String(++this.trashCount)));
   }
+}
+
+function realDir(p: string): boolean {
+  const st = lstatSync(p);
+  return st.isDirectory() && !st.isSymbolicLink();
 }
 
 /** The tree's folders (every ancestor of a file) and files, by path relative to its root. */

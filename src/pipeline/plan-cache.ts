@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { cacheSalt } from "./cache-salt.js";
 import type { GitInfo } from "./git.js";
 import type { Plan } from "./plan.js";
 
@@ -36,7 +37,8 @@ interface Entry {
  * code, after its parse came from the parse cache; a run of short jobs is ~140 ms.
  *
  * A compile is a function of the inputs in its key (the text, the file's name, the project's
- * folder, the git state) and of the compiler's code (the build digest), except where it reads
+ * folder, the git state) and of the compiler's code (the build digest), salted with this user's
+ * `cacheSalt()` (entries a repository brings along never match), except where it reads
  * other files: pipelines that mention `include` or `exists` are never cached, nor compiles
  * given `--variable`s or parameters (they may be credentials, and a plan holds them). Only compiles without any diagnostic are kept (nothing to replay); a
  * broken or foreign entry is a miss, and failing to read or write one only costs the compile.
@@ -69,10 +71,12 @@ export class PlanCache {
   /** A cache for this compile, or undefined when it must not be cached. */
   static for(cacheDir: string, inputs: PlanInputs, build = BUILD_ID): PlanCache | undefined {
     if (build === undefined || inputs.format !== "gitlab") return undefined;
+    const salt = cacheSalt();
+    if (salt === undefined) return undefined;
     // Values given on the command line may be credentials: never written to disk.
     if (Object.keys(inputs.variables).length + Object.keys(inputs.params).length > 0) return undefined;
     if (/\b(include|exists)\b/.test(inputs.source)) return undefined;
-    return new PlanCache(cacheDir, inputs, build);
+    return new PlanCache(cacheDir, inputs, `${build}:${salt}`);
   }
 
   load(): Plan | undefined {

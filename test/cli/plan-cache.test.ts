@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { gantry, project } from "./helpers.js";
@@ -46,6 +47,11 @@ describe("compiled GitLab pipelines kept between runs", () => {
     const [entry] = entries(dir);
     writeFileSync(entry!, readFileSync(entry!, "utf8").replaceAll("echo build on", "echo kept build on"));
     expect((await gantry(["run"], dir)).stdout).toContain("build > kept build on feature");
+    // ...but not for another user (another cache salt), as for entries a repository brings along.
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), "gantry-salt-"));
+    const other = await gantry(["run"], dir, { XDG_CACHE_HOME: elsewhere });
+    expect(other.stdout).toContain("build > build on feature");
+    expect(readFileSync(path.join(elsewhere, "gantry/cache-salt"), "utf8")).toMatch(/^[0-9a-f]{32}\n$/);
     // ...and an edited file is compiled again.
     writeFileSync(path.join(dir, ".gitlab-ci.yml"), PIPELINE.replace("build on", "built on"));
     expect((await gantry(["run"], dir)).stdout).toContain("build > built on feature");

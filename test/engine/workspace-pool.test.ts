@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -92,6 +100,29 @@ describe("workspaces kept between runs", () => {
       for (const id of ["one", "two", "three"]) expect(r.log(id).join(" ")).not.toMatch(/mine-/);
     }
     expect(existsSync(path.join(dir, ".gantry/builds/idle/one"))).toBe(true);
+  });
+
+  it("follows no symbolic link planted in the pool (a repository could bring one)", async () => {
+    const victim = mkdtempSync(path.join(os.tmpdir(), "gantry-pool-victim-"));
+    writeFileSync(path.join(victim, "precious.txt"), "keep me\n");
+    // A link in place of a job's folder...
+    const dir = project();
+    mkdirSync(path.join(dir, ".gantry/builds/idle"), { recursive: true });
+    symlinkSync(victim, path.join(dir, ".gantry/builds/idle/build"));
+    const r = await runWithPool(dir, "1", plan([job("build", { steps: ["ls; touch made.txt"] })]));
+    expect(r.status).toBe("success");
+    expect(r.log("build")).not.toContain("precious.txt");
+    // ...and in place of the pool itself.
+    const other = project();
+    mkdirSync(path.join(other, ".gantry/builds"), { recursive: true });
+    mkdirSync(path.join(victim, "build"));
+    writeFileSync(path.join(victim, "build/precious.txt"), "keep me too\n");
+    symlinkSync(victim, path.join(other, ".gantry/builds/idle"));
+    const r2 = await runWithPool(other, "1", plan([job("build", { steps: ["ls"] })]));
+    expect(r2.status).toBe("success");
+    expect(r2.log("build")).not.toContain("precious.txt");
+    expect(readdirSync(victim).sort()).toEqual(["build", "precious.txt"]);
+    expect(readdirSync(path.join(victim, "build"))).toEqual(["precious.txt"]);
   });
 
   it("keeps no folder for jobs the pipeline no longer has", async () => {

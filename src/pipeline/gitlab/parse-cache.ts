@@ -47,12 +47,16 @@ export class ParseCache {
   private readonly file: string;
   private readonly key: string;
 
-  /** `parserSource`: the source of Gantry's own parsing code, asked for once per process. */
+  /**
+   * `parserSource`: the source of Gantry's own parsing code, asked for once per process;
+   * `salt`: this user's cache salt (`cacheSalt()`), so that entries a repository brings never match.
+   */
   constructor(
     cacheDir: string,
     private readonly name: string,
     text: string,
     parserSource: () => string,
+    salt: string,
   ) {
     codeDigest ??= createHash("sha256")
       .update(parserSource())
@@ -61,7 +65,13 @@ export class ParseCache {
       .digest("hex");
     const id = createHash("sha256").update(name).digest("hex").slice(0, 24);
     this.file = path.join(cacheDir, "parsed", `${id}.json`);
-    this.key = createHash("sha256").update(codeDigest).update("\0").update(text).digest("hex");
+    this.key = createHash("sha256")
+      .update(salt)
+      .update("\0")
+      .update(codeDigest)
+      .update("\0")
+      .update(text)
+      .digest("hex");
   }
 
   /** The cached parse, its positions recorded in `locator`; undefined on a miss. */

@@ -10,6 +10,7 @@ import {
   type Node as YamlNode,
 } from "yaml";
 import type { DiagnosticBag, Position } from "../diagnostics.js";
+import { cacheSalt } from "../cache-salt.js";
 import { ParseCache } from "./parse-cache.js";
 
 /**
@@ -134,7 +135,11 @@ export function parseGitlabYaml(
   bag: DiagnosticBag,
   cacheDir?: string,
 ): Parsed {
-  const cache = cacheDir === undefined ? undefined : new ParseCache(cacheDir, file, text, parserSource);
+  const salt = cacheDir === undefined ? undefined : cacheSalt();
+  const cache =
+    cacheDir === undefined || salt === undefined
+      ? undefined
+      : new ParseCache(cacheDir, file, text, parserSource, salt);
   const cached = cache?.load(locator);
   if (cached) return cached;
   const before = bag.items.length;
