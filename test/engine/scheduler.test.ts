@@ -93,8 +93,13 @@ describe("scheduling", () => {
     expect(r.jobs.get("flaky")?.attempts).toBe(2);
   });
 
-  it("gives a retried job a fresh workspace, without the failed attempt's files", async () => {
-    const marker = `/tmp/gantry-retry-ws-${process.pid}-${Date.now()}`;
+  it.each([
+    ["made afresh", false],
+    ["kept between runs", true],
+  ])("gives a retried job a fresh workspace, without the failed attempt's files (%s)", async (_, keep) => {
+    const marker = `/tmp/gantry-retry-ws-${process.pid}-${Date.now()}-${keep}`;
+    const projectDir = mkdtempSync(path.join(os.tmpdir(), "gantry-retry-"));
+    const pool = keep ? { workspacePool: path.join(projectDir, ".gantry/builds/idle") } : {};
     const r = await run(
       plan([
         job("flaky", {
@@ -104,6 +109,7 @@ describe("scheduling", () => {
           ],
         }),
       ]),
+      { projectDir, ...pool },
     );
     expect(r.status).toBe("success");
     expect(r.log("flaky")).toContain("second");

@@ -132,24 +132,4 @@ describe("workspaces kept between runs", () => {
     await runWithPool(dir, "2", plan([job("kept"), job("new")]));
     expect(readdirSync(path.join(dir, ".gantry/builds/idle")).sort()).toEqual(["kept", "new"]);
   });
-
-  it("gives a retried job a clean folder", async () => {
-    const dir = project();
-    const marker = path.join(mkdtempSync(path.join(os.tmpdir(), "gantry-pool-retry-")), "failed-once");
-    const r = await runWithPool(
-      dir,
-      "1",
-      plan([
-        job("flaky", {
-          retry: { max: 1, when: [] },
-          steps: [
-            `if [ -f leftover.txt ]; then echo "saw leftover"; fi; touch leftover.txt; if [ -f ${marker} ]; then echo second; else touch ${marker}; exit 1; fi`,
-          ],
-        }),
-      ]),
-    );
-    expect(r.status).toBe("success");
-    expect(r.log("flaky")).toContain("second");
-    expect(r.log("flaky")).not.toContain("saw leftover");
-  });
 });
