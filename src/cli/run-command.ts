@@ -283,6 +283,7 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
       process.stderr.write("\ngantry: cancelling (Ctrl-C again to exit at once)\n");
       controller.abort();
     } else {
+      out?.flush();
       process.exit(EXIT.CANCELED);
     }
   };
@@ -325,6 +326,7 @@ export async function runCommand(opts: PipelineFlags & RunFlags): Promise<number
     return outcome.status === "failed" ? EXIT.FAILED : EXIT.OK;
   } finally {
     out?.flush();
+    if (out) process.off("exit", out.flush);
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
     try {
