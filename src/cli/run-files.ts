@@ -1,7 +1,8 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import path from "node:path";
 import { TERMINAL_JOB_STATUSES, type RunEvent } from "../engine/events.js";
-import { slugify } from "../engine/variables.js";
+import { PIPELINE_POST_JOB_ID } from "../engine/job-runner.js";
+import { jobSlugs, slugify } from "../engine/variables.js";
 
 /** Write what was buffered at least this often, so `tail -f` on a log keeps up. */
 const FLUSH_MS = 100;
@@ -46,6 +47,8 @@ class BatchedFile {
 /** Per-job log files and the event log under `.gantry/runs/<id>/`. */
 export class RunFiles {
   private readonly logs = new Map<string, BatchedFile>();
+  /** Each job's log file name (without `.log`), from the run's job list. */
+  private names = new Map<string, string>();
   private readonly events: BatchedFile;
   private timer: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
@@ -56,10 +59,14 @@ export class RunFiles {
 
   handle(e: RunEvent): void {
     let full = this.events.append(`${JSON.stringify(e)}\n`);
-    if (e.type === "log") {
+    if (e.type === "run.started") {
+      // Jobs whose names differ only in punctuation must not share a log.
+      this.names = jobSlugs([...e.jobs.map((j) => j.id), PIPELINE_POST_JOB_ID]);
+    } else if (e.type === "log") {
       let f = this.logs.get(e.jobId);
       if (!f) {
-        f = new BatchedFile(path.join(this.dir, `${slugify(e.jobId)}.log`));
+        const name = this.names.get(e.jobId) ?? slugify(e.jobId);
+        f = new BatchedFile(path.join(this.dir, `${name}.log`));
         this.logs.set(e.jobId, f);
       }
       full = f.append(`${e.text}\n`) || full;

@@ -53,7 +53,8 @@ class JobAttempt {
 
   constructor(private readonly ctx: JobRunContext) {
     this.job = ctx.job;
-    this.slug = slugify(ctx.job.workspace ?? ctx.job.id);
+    this.slug =
+      ctx.job.workspace !== undefined ? slugify(ctx.job.workspace) : (ctx.slug ?? slugify(ctx.job.id));
     for (const v of ctx.maskValues) this.masker.add(v);
     for (const v of Object.values(ctx.job.variables))
       if (v.kind === "value" && v.masked) this.masker.add(v.value);

@@ -14,7 +14,7 @@ import type {
   JobOutcome,
   SecretResolver,
 } from "./types.js";
-import { slugify } from "./variables.js";
+import { jobSlugs, slugify } from "./variables.js";
 import { WorkspacePool } from "./workspace-pool.js";
 
 export { PIPELINE_POST_JOB_ID };
@@ -116,6 +116,8 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   const projectTree = o.inPlace ? undefined : readSmallTree(o.projectDir, projectFiles);
   const pool =
     projectTree && o.workspacePool ? new WorkspacePool(o.workspacePool, o.workspaceRoot) : undefined;
+  // Jobs whose names differ only in punctuation must not share a workspace.
+  const slugs = jobSlugs(jobs.map((j) => j.id));
   const controllers = new Map<string, AbortController>();
   const failFastAborted = new Set<string>();
   const ready: Job[] = [];
@@ -254,6 +256,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     status(j, "running", attempt);
     void runJob({
       ...jobContext(o, projectFiles, projectTree, pool),
+      slug: slugs.get(j.id)!,
       job: j,
       attempt,
       currentResult: currentResult(),
@@ -309,8 +312,8 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     if (postOutcome === "failed") result = "FAILURE";
   }
   // Jobs renamed or removed since: their kept workspaces would never be used again.
-  const kept = plan.jobs.filter((j) => j.workspace === undefined).map((j) => slugify(j.id));
-  pool?.retain(new Set([...kept, slugify(PIPELINE_POST_JOB_ID)]));
+  const kept = jobSlugs(plan.jobs.filter((j) => j.workspace === undefined).map((j) => j.id));
+  pool?.retain(new Set(kept.values()));
   // A job cancelled on its own (a rejected input) aborts the run, as in Jenkins; branches
   // cancelled by failFast do not (the failing branch already failed it).
   const jobAborted = [...records].some(

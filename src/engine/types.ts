@@ -59,6 +59,8 @@ export interface JobRunContext {
   /** The source checkout the workspace is copied from. */
   projectDir: string;
   /** Where the job's workspace is created (`<workspaceRoot>/<slug>`), or the project itself with `inPlace`. */
+  /** The job's folder name in this run (`jobSlugs`); default: its id's (or workspace key's) slug. */
+  slug?: string;
   workspaceRoot: string;
   inPlace: boolean;
   /** Where finished workspaces of small projects are kept for the next run (local runs). */

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Expands `$NAME`, `${NAME}` and `$$` (a literal `$`) in a value, GitLab style. Unknown
  * names expand to the empty string. Runs once; expanded text is not expanded again.
@@ -21,6 +23,30 @@ export function slugify(name: string): string {
     .replace(/^-+|-+$/g, "")
     .slice(0, 60);
   return slug || "job";
+}
+
+/**
+ * File names for a run's jobs (workspace folders, log files): each id's slug, with a short
+ * hash of the id appended where several ids would get the same one (`build:docs` and
+ * `build-docs`), so that no two jobs share a folder or a log.
+ */
+export function jobSlugs(ids: Iterable<string>): Map<string, string> {
+  const bySlug = new Map<string, string[]>();
+  for (const id of ids) {
+    const slug = slugify(id);
+    const list = bySlug.get(slug);
+    if (list) list.push(id);
+    else bySlug.set(slug, [id]);
+  }
+  const out = new Map<string, string>();
+  for (const [slug, list] of bySlug) {
+    for (const id of list)
+      out.set(
+        id,
+        list.length === 1 ? slug : `${slug}-${createHash("sha256").update(id).digest("hex").slice(0, 8)}`,
+      );
+  }
+  return out;
 }
 
 /** `KEY=value` lines (GitLab dotenv reports): no `export`, optional quotes, `#` comments. */

@@ -1,5 +1,5 @@
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { gantry, gantryBin, project } from "./helpers.js";
@@ -45,6 +45,19 @@ describe("gantry run", () => {
     expect(after.code).toBe(0);
     expect(after.stdout).toContain("job > run 5");
     expect(readFileSync(path.join(dir, ".gantry/runs/1/job.log"), "utf8")).toContain("run 1");
+  });
+
+  it("writes a log of its own for each job, also for names that differ only in punctuation", async () => {
+    const dir = project({
+      ".gitlab-ci.yml": "lint:docs:\n  script: [echo from colon]\nlint-docs:\n  script: [echo from dash]\n",
+    });
+    expect((await gantry(["run"], dir)).code).toBe(0);
+    const logs = readdirSync(path.join(dir, ".gantry/runs/1")).filter((f) => f.endsWith(".log"));
+    expect(logs).toHaveLength(2);
+    const texts = logs.map((f) => readFileSync(path.join(dir, ".gantry/runs/1", f), "utf8")).sort();
+    expect(texts[0]).toContain("from colon");
+    expect(texts[0]).not.toContain("from dash");
+    expect(texts[1]).toContain("from dash");
   });
 
   it("removes the run's workspaces once it finished, also without the zygote", async () => {

@@ -153,6 +153,18 @@ describe("scheduling", () => {
     expect(readFileSync(path.join(projectDir, "f0.txt"), "utf8")).toBe("file 0\n");
   });
 
+  it("gives jobs whose names differ only in punctuation workspaces of their own", async () => {
+    const steps = (me: string) => [`touch mine-${me}; sleep 0.2; ls`];
+    const r = await run(
+      plan([job("build:docs", { steps: steps("colon") }), job("build-docs", { steps: steps("dash") })]),
+    );
+    expect(r.status).toBe("success");
+    expect(r.log("build:docs")).toContain("mine-colon");
+    expect(r.log("build:docs")).not.toContain("mine-dash");
+    expect(r.log("build-docs")).toContain("mine-dash");
+    expect(r.log("build-docs")).not.toContain("mine-colon");
+  });
+
   it("logs a command's stdout and stderr in the order they were written", async () => {
     const r = await run(
       plan([job("mixed", { steps: ["echo one; echo two >&2; echo three; echo four >&2"] })]),
