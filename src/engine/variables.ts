@@ -49,6 +49,15 @@ export function jobSlugs(ids: Iterable<string>): Map<string, string> {
   return out;
 }
 
+/**
+ * A file-safe name for one job that no other job can get, without knowing the others: its
+ * slug when that is the id itself, else the slug and a short hash of the id.
+ */
+export function uniqueSlug(id: string): string {
+  const slug = slugify(id);
+  return slug === id ? slug : `${slug}-${createHash("sha256").update(id).digest("hex").slice(0, 8)}`;
+}
+
 /** `KEY=value` lines (GitLab dotenv reports): no `export`, optional quotes, `#` comments. */
 export function parseDotenv(text: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { ExecutorRegistry, JobOutcome, JobRunContext } from "../engine/types.js";
 import { readGitInfo, type GitInfo } from "../pipeline/git.js";
-import { slugify } from "../engine/variables.js";
+import { uniqueSlug } from "../engine/variables.js";
 import { listProjectFiles } from "../engine/files.js";
 import { RunnerClient, ServerError, retryable } from "./client.js";
 import { HttpArtifactStore, HttpCacheStore, httpSecrets } from "./http-stores.js";
@@ -246,6 +246,8 @@ export class Agent {
     // One folder per pipeline run: jobs that share a workspace (Jenkins nested stages) find it.
     const workspaceRoot = path.join(this.o.workDir, "builds", job.runId);
     let shared = false;
+    // A lease may not carry the run's other jobs: a name no other job of the run can get.
+    const slug = uniqueSlug(job.jobKey);
     let outcome: JobOutcome;
     const started = Date.now();
     try {
@@ -263,6 +265,7 @@ export class Agent {
         projectDir,
         projectFiles: files,
         workspaceRoot,
+        slug,
         inPlace: false,
         executors: await this.loadExecutors(),
         artifacts: new HttpArtifactStore(this.c, job.id),
@@ -293,7 +296,7 @@ export class Agent {
       clearInterval(beat);
     }
     const logs = await shipper.drain();
-    if (!shared) fs.rmSync(path.join(workspaceRoot, slugify(job.jobKey)), { recursive: true, force: true });
+    if (!shared) fs.rmSync(path.join(workspaceRoot, slug), { recursive: true, force: true });
     if (lost) {
       this.log(`job ${job.id} attempt ${job.attempt}: lease lost; result dropped`);
       return undefined;

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Agent } from "../../src/runner/agent.js";
 import {
@@ -91,6 +94,24 @@ for (const kind of databases()) {
       expect(log).toContain("pipeline failed, notifying");
       expect(log).toContain("post always ran");
       expect(log).not.toContain("should not print");
+    });
+
+    it("gives jobs whose names differ only in punctuation workspaces of their own on a runner", async () => {
+      // Each waits until the other started, so that both run at once.
+      const sync = mkdtempSync(path.join(os.tmpdir(), "gantry-sync-"));
+      const job = (me: string, other: string) =>
+        `  script:\n    - touch mine-${me} ${sync}/${me}\n    - for i in $(seq 100); do [ -e ${sync}/${other} ] && break; sleep 0.05; done\n    - ls\n`;
+      const id = await start("punctuation", {
+        ".gitlab-ci.yml": `lint:docs:\n${job("colon", "dash")}lint-docs:\n${job("dash", "colon")}`,
+      });
+      const p = await finishedPipeline(s, id);
+      expect(p.status).toBe("success");
+      const log = async (k: string) =>
+        (await s.call("GET", `/api/v1/jobs/${p.jobs.find((j: { key: string }) => j.key === k).id}/log`)).body;
+      expect(await log("lint:docs")).toContain("mine-colon");
+      expect(await log("lint:docs")).not.toContain("mine-dash");
+      expect(await log("lint-docs")).toContain("mine-dash");
+      expect(await log("lint-docs")).not.toContain("mine-colon");
     });
 
     it("injects a project's secret masked, asks for approval, and passes the input's values", async () => {
