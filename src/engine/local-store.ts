@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { copyFiles, removeDir } from "./files.js";
 import type { ArtifactStore, CacheStore } from "./types.js";
-import { slugify } from "./variables.js";
+import { hashedSlug } from "./variables.js";
 
 async function listTree(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -19,10 +18,6 @@ async function listTree(dir: string): Promise<string[]> {
   return out;
 }
 
-function key(name: string): string {
-  return `${slugify(name)}-${createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
-}
-
 /**
  * Artifacts and stashes of local runs, under `<stateDir>/`. Artifacts are kept per job name
  * (the latest run's win), so `gantry run --job test` can use what an earlier run of `build`
@@ -36,7 +31,7 @@ export class LocalArtifactStore implements ArtifactStore {
   ) {}
 
   private artifactDir(jobId: string): string {
-    return path.join(this.stateDir, "artifacts", key(jobId));
+    return path.join(this.stateDir, "artifacts", hashedSlug(jobId));
   }
 
   async putArtifacts(jobId: string, fromDir: string, files: string[]): Promise<void> {
@@ -54,7 +49,7 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   private stashDir(name: string): string {
-    return path.join(this.stateDir, "runs", this.runId, "stash", key(name));
+    return path.join(this.stateDir, "runs", this.runId, "stash", hashedSlug(name));
   }
 
   async putStash(name: string, fromDir: string, files: string[]): Promise<void> {
@@ -74,12 +69,14 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async putDotenv(jobId: string, vars: Record<string, string>): Promise<void> {
     await fs.mkdir(path.join(this.stateDir, "dotenv"), { recursive: true });
-    await fs.writeFile(path.join(this.stateDir, "dotenv", `${key(jobId)}.json`), JSON.stringify(vars));
+    await fs.writeFile(path.join(this.stateDir, "dotenv", `${hashedSlug(jobId)}.json`), JSON.stringify(vars));
   }
 
   async getDotenv(jobId: string): Promise<Record<string, string>> {
     try {
-      return JSON.parse(await fs.readFile(path.join(this.stateDir, "dotenv", `${key(jobId)}.json`), "utf8"));
+      return JSON.parse(
+        await fs.readFile(path.join(this.stateDir, "dotenv", `${hashedSlug(jobId)}.json`), "utf8"),
+      );
     } catch {
       return {};
     }
@@ -91,7 +88,7 @@ export class LocalCacheStore implements CacheStore {
   constructor(private readonly stateDir: string) {}
 
   private dir(k: string): string {
-    return path.join(this.stateDir, "cache", key(k));
+    return path.join(this.stateDir, "cache", hashedSlug(k));
   }
 
   async restore(k: string, toDir: string): Promise<boolean> {

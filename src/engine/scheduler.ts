@@ -117,7 +117,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   const pool =
     projectTree && o.workspacePool ? new WorkspacePool(o.workspacePool, o.workspaceRoot) : undefined;
   // Jobs whose names differ only in punctuation must not share a workspace.
-  const slugs = jobSlugs(jobs.map((j) => j.id));
+  const slugs = jobSlugs(plan.jobs.map((j) => j.id));
   const controllers = new Map<string, AbortController>();
   const failFastAborted = new Set<string>();
   const ready: Job[] = [];
@@ -312,8 +312,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     if (postOutcome === "failed") result = "FAILURE";
   }
   // Jobs renamed or removed since: their kept workspaces would never be used again.
-  const kept = jobSlugs(plan.jobs.filter((j) => j.workspace === undefined).map((j) => j.id));
-  pool?.retain(new Set(kept.values()));
+  pool?.retain(new Set(plan.jobs.filter((j) => j.workspace === undefined).map((j) => slugs.get(j.id)!)));
   // A job cancelled on its own (a rejected input) aborts the run, as in Jenkins; branches
   // cancelled by failFast do not (the failing branch already failed it).
   const jobAborted = [...records].some(

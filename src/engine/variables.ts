@@ -39,13 +39,8 @@ export function jobSlugs(ids: Iterable<string>): Map<string, string> {
     else bySlug.set(slug, [id]);
   }
   const out = new Map<string, string>();
-  for (const [slug, list] of bySlug) {
-    for (const id of list)
-      out.set(
-        id,
-        list.length === 1 ? slug : `${slug}-${createHash("sha256").update(id).digest("hex").slice(0, 8)}`,
-      );
-  }
+  for (const [slug, list] of bySlug)
+    for (const id of list) out.set(id, list.length === 1 ? slug : hashedSlug(id));
   return out;
 }
 
@@ -54,8 +49,12 @@ export function jobSlugs(ids: Iterable<string>): Map<string, string> {
  * slug when that is the id itself, else the slug and a short hash of the id.
  */
 export function uniqueSlug(id: string): string {
-  const slug = slugify(id);
-  return slug === id ? slug : `${slug}-${createHash("sha256").update(id).digest("hex").slice(0, 8)}`;
+  return slugify(id) === id ? id : hashedSlug(id);
+}
+
+/** The name's slug and a short hash of the name: distinct for distinct names. */
+export function hashedSlug(name: string): string {
+  return `${slugify(name)}-${createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
 }
 
 /** `KEY=value` lines (GitLab dotenv reports): no `export`, optional quotes, `#` comments. */

@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { cacheSalt } from "./cache-salt.js";
+import { cacheEntryFile, cacheSalt, readCacheEntry, writeCacheEntry } from "./cache-files.js";
 import type { GitInfo } from "./git.js";
 import type { Plan } from "./plan.js";
 
@@ -38,18 +36,18 @@ interface Entry {
  *
  * A compile is a function of the inputs in its key (the text, the file's name, the project's
  * folder, the git state) and of the compiler's code (the build digest), salted with this user's
- * `cacheSalt()` (entries a repository brings along never match), except where it reads
+ * `cacheSalt()` (`cache-files.ts`) (entries a repository brings along never match), except where it reads
  * other files: pipelines that mention `include` or `exists` are never cached, nor compiles
- * given `--variable`s or parameters (they may be credentials, and a plan holds them). Only compiles without any diagnostic are kept (nothing to replay); a
- * broken or foreign entry is a miss, and failing to read or write one only costs the compile.
+ * given `--variable`s or parameters (they may be credentials, and a plan holds them). Only
+ * compiles without any diagnostic are kept (nothing to replay); a broken or foreign entry is
+ * a miss, and failing to read or write one only costs the compile.
  */
 export class PlanCache {
   private readonly path: string;
   private readonly key: string;
 
   private constructor(cacheDir: string, inputs: PlanInputs, build: string) {
-    const id = createHash("sha256").update(inputs.file).digest("hex").slice(0, 24);
-    this.path = path.join(cacheDir, "plans", `${id}.json`);
+    this.path = cacheEntryFile(cacheDir, "plans", inputs.file);
     const sorted = (r: Record<string, string>) => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1));
     this.key = createHash("sha256")
       .update(
@@ -80,22 +78,11 @@ export class PlanCache {
   }
 
   load(): Plan | undefined {
-    try {
-      const entry = JSON.parse(readFileSync(this.path, "utf8")) as Entry;
-      return entry?.key === this.key && Array.isArray(entry.plan?.jobs) ? entry.plan : undefined;
-    } catch {
-      return undefined;
-    }
+    const entry = readCacheEntry(this.path) as Entry | undefined;
+    return entry?.key === this.key && Array.isArray(entry.plan?.jobs) ? entry.plan : undefined;
   }
 
   save(plan: Plan): void {
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    try {
-      mkdirSync(path.dirname(this.path), { recursive: true });
-      writeFileSync(tmp, JSON.stringify({ key: this.key, plan } satisfies Entry));
-      renameSync(tmp, this.path); // atomic: runs at once never read half an entry
-    } catch {
-      rmSync(tmp, { force: true });
-    }
+    writeCacheEntry(this.path, { key: this.key, plan } satisfies Entry);
   }
 }

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { Composer, Lexer, LineCounter, Parser } from "yaml";
+import { cacheEntryFile, readCacheEntry, writeCacheEntry } from "../cache-files.js";
 import { Reference, newMap, type Locator, type Parsed, type Span, type Value } from "./source.js";
 
 /** A span in the file's text: [start, end]. */
@@ -63,8 +62,7 @@ export class ParseCache {
       .update("\0")
       .update([Lexer, Parser, Composer].map(String).join("\n"))
       .digest("hex");
-    const id = createHash("sha256").update(name).digest("hex").slice(0, 24);
-    this.file = path.join(cacheDir, "parsed", `${id}.json`);
+    this.file = cacheEntryFile(cacheDir, "parsed", name);
     this.key = createHash("sha256")
       .update(salt)
       .update("\0")
@@ -76,12 +74,7 @@ export class ParseCache {
 
   /** The cached parse, its positions recorded in `locator`; undefined on a miss. */
   load(locator: Locator): Parsed | undefined {
-    let entry: Entry;
-    try {
-      entry = JSON.parse(readFileSync(this.file, "utf8")) as Entry;
-    } catch {
-      return undefined;
-    }
+    const entry = readCacheEntry(this.file) as Entry | undefined;
     if (entry?.key !== this.key || !Array.isArray(entry.lineStarts)) return undefined;
     const lc = new LineCounter();
     lc.lineStarts.push(...entry.lineStarts);
@@ -156,14 +149,7 @@ export class ParseCache {
     } catch {
       return; // not representable: parsed again next time
     }
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    try {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      writeFileSync(tmp, JSON.stringify(entry));
-      renameSync(tmp, this.file); // atomic: a concurrent run reads the old entry or the new one
-    } catch {
-      rmSync(tmp, { force: true });
-    }
+    writeCacheEntry(this.file, entry);
   }
 }
 

@@ -10,7 +10,7 @@ import {
   type Node as YamlNode,
 } from "yaml";
 import type { DiagnosticBag, Position } from "../diagnostics.js";
-import { cacheSalt } from "../cache-salt.js";
+import { cacheSalt } from "../cache-files.js";
 import { ParseCache } from "./parse-cache.js";
 
 /**
@@ -136,10 +136,7 @@ export function parseGitlabYaml(
   cacheDir?: string,
 ): Parsed {
   const salt = cacheDir === undefined ? undefined : cacheSalt();
-  const cache =
-    cacheDir === undefined || salt === undefined
-      ? undefined
-      : new ParseCache(cacheDir, file, text, parserSource, salt);
+  const cache = salt === undefined ? undefined : new ParseCache(cacheDir!, file, text, parserSource, salt);
   const cached = cache?.load(locator);
   if (cached) return cached;
   const before = bag.items.length;

@@ -1,7 +1,36 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
+/**
+ * Entries of the caches Gantry keeps in a project (`<cacheDir>/<kind>/`): one JSON file per
+ * pipeline file, written atomically, and any failure to read or write one is only a miss.
+ */
+export function cacheEntryFile(cacheDir: string, kind: string, name: string): string {
+  return path.join(cacheDir, kind, `${createHash("sha256").update(name).digest("hex").slice(0, 24)}.json`);
+}
+
+/** The entry's JSON value, or undefined when it is missing or unreadable. */
+export function readCacheEntry(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes an entry; a concurrent reader sees the old one or the new one, never half of one. */
+export function writeCacheEntry(file: string, entry: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(tmp, JSON.stringify(entry));
+    renameSync(tmp, file);
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
 
 let salt: string | null | undefined;
 
